@@ -1,0 +1,32 @@
+"""Markdown to HTML that is safe to put in a page.
+
+Articles are Markdown written by editors; the chat shows them as HTML.
+markdown-it renders with raw HTML disabled, then nh3 (ammonia) keeps only
+an allow-list of tags and attributes, so nothing in an article can run.
+"""
+from __future__ import annotations
+
+import functools
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "h3", "h4", "blockquote", "a", "hr"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def markdown_to_html(text: str) -> str:
+    """Render and sanitise; links keep only http(s) and mailto targets."""
+    html = _markdown().render(text)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )

@@ -1,0 +1,85 @@
+"""Reading request input strictly, with an ``ApiError`` for every kind of bad input."""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any
+
+from flask import current_app, request
+
+from indexer.languages import CODES, LANGUAGES
+
+from .errors import ApiError
+
+EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; 415 for another media type, 413 if too big, 400 if malformed."""
+    if not request.is_json:
+        raise ApiError(415, "Send the body as JSON with Content-Type: application/json.")
+    limit = current_app.config["MAX_JSON_BYTES"]
+    if (request.content_length or 0) > limit:
+        raise ApiError(413, f"The JSON body is larger than {limit} bytes.")
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise ApiError(413, f"The JSON body is larger than {limit} bytes.")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}", "bad_json") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "The JSON body must be an object.", "bad_json")
+    return data
+
+
+def text_field(data: dict, name: str, max_chars: int, required: bool = False) -> str | None:
+    """A string field, trimmed; 422 if missing (when required), not text, empty or too long."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ApiError(422, f"'{name}' is required.", field=name)
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, f"'{name}' must be a string.", field=name)
+    value = value.strip()
+    if required and not value:
+        raise ApiError(422, f"'{name}' must not be empty.", field=name)
+    if len(value) > max_chars:
+        raise ApiError(422, f"'{name}' is longer than {max_chars} characters.", field=name)
+    return value or None
+
+
+def language(value: Any, status: int = 422, name: str = "lang") -> str | None:
+    """One of the six language codes, or None; anything else is an error."""
+    if value is None or value == "":
+        return None
+    if value not in LANGUAGES:
+        raise ApiError(status, f"Unknown language {value!r}; use one of: {', '.join(CODES)}.", "unknown_language", field=name)
+    return value
+
+
+def email_field(data: dict, name: str = "email", required: bool = False) -> str | None:
+    value = text_field(data, name, 254, required)
+    if value is not None and not EMAIL.match(value):
+        raise ApiError(422, f"'{name}' is not an email address.", field=name)
+    return value.lower() if value else None
+
+
+def country_field(data: dict, name: str = "country") -> str | None:
+    """An ISO 3166 alpha-2 code (upper case), checked against CLDR's territory list."""
+    value = text_field(data, name, 2)
+    if value is None:
+        return None
+    value = value.upper()
+    if value not in countries():
+        raise ApiError(422, f"'{name}' must be an ISO 3166 alpha-2 country code such as FR or KR.", field=name)
+    return value
+
+
+@functools.cache
+def countries() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())

@@ -1,0 +1,45 @@
+"""POST /api/v1/ask: a supplier's question in, an answer or an escalation out."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+
+from indexer import Answer
+
+from ..knowledge import retriever
+from ..rendering import markdown_to_html
+from ..validation import country_field, email_field, json_body, language, text_field
+
+bp = Blueprint("ask", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/ask")
+def ask():
+    data = json_body()
+    question = text_field(data, "question", current_app.config["MAX_QUESTION_CHARS"], required=True)
+    chosen = language(data.get("lang"))
+    email = email_field(data)
+    text_field(data, "name", 200)
+    country_field(data)
+    answer = retriever().ask(question, chosen)
+    g.log_fields = {"lang": answer.lang, "answered": answer.answered}
+    escalation = None if answer.answered or email else {"needs": ["email", "name"]}
+    return jsonify(answer_json(answer, ticket=None, escalation=escalation))
+
+
+def answer_json(answer: Answer, ticket: dict | None, escalation: dict | None) -> dict:
+    """The public shape of an answer; other tools read these field names."""
+    return {
+        "answered": answer.answered,
+        "lang": answer.lang,
+        "detected_lang": answer.detected_lang,
+        "article_id": answer.article_id,
+        "title": answer.title,
+        "answer": answer.body,
+        "answer_html": markdown_to_html(answer.body) if answer.body else None,
+        "confidence": answer.confidence,
+        "candidates": [
+            {"article_id": c.article_id, "title": c.title, "confidence": c.confidence} for c in answer.candidates
+        ],
+        "ticket": ticket,
+        "escalation": escalation,
+    }

@@ -1,0 +1,302 @@
+"""Text analysis: turn a question or an article into index terms.
+
+An analyzer is a tokenizer followed by small steps, each a function from a
+token list to a token list (the Whoosh model).  Each language composes the
+steps it needs in one small function, and ``ANALYZERS`` maps language codes
+to those functions.  Every analyzer keeps product terms (``PRODUCT_TERMS``)
+and ticket numbers whole, in every language.
+
+The same analyzers serve the index and the queries, so whatever a step does
+to an article it also does to a question.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .languages import LANGUAGES, PRODUCT_TERMS
+
+Tokens = list[str]
+Step = Callable[[Tokens], Tokens]
+
+TICKET_NUMBER = re.compile(r"^cs\d{7}$")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_OR_LATIN = re.compile(f"[{_HAN_CLASS}]+|[^\\W_{_HAN_CLASS}]+")
+_HAN = re.compile(f"[{_HAN_CLASS}]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_FR_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]")
+_APOSTROPHE_TAIL = re.compile(r"['’](?:s|t|re|ve|ll|d|m)$")
+
+
+def is_protected(token: str) -> bool:
+    """Product terms and ticket numbers pass every step unchanged."""
+    return token in PRODUCT_TERMS or bool(TICKET_NUMBER.match(token))
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """A tokenizer and the steps that follow it; call it with text."""
+
+    tokenize: Callable[[str], Tokens]
+    steps: tuple[Step, ...] = ()
+
+    def __call__(self, text: str) -> Tokens:
+        tokens = self.tokenize(text)
+        for step in self.steps:
+            tokens = step(tokens)
+        return tokens
+
+
+# --- tokenizers -------------------------------------------------------------
+
+
+def word_tokens(text: str) -> Tokens:
+    """Lowercased words of a Latin-script text; apostrophes stay inside."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def han_runs(text: str) -> Tokens:
+    """Runs of Han characters and runs of letters/digits, lowercased."""
+    return _HAN_OR_LATIN.findall(fold_chinese(unicodedata.normalize("NFKC", text)).lower())
+
+
+def korean_morphemes(text: str) -> Tokens:
+    """Content morphemes of a Korean text, from Kiwi's part-of-speech tags.
+
+    Particles (J*), endings (E*), suffixes (X*) and punctuation never reach
+    the index, so 요청을 / 요청은 / 요청에서 all become 요청.
+    """
+    tokens: Tokens = []
+    end = -1
+    for tok in kiwi().tokenize(unicodedata.normalize("NFKC", text)):
+        if tok.tag in ("SL", "SN") and tok.start == end and tokens:
+            tokens[-1] += tok.form.lower()  # Kiwi cuts CS0012345 and 2FA at the digits
+        elif tok.tag.startswith(_KO_CONTENT_TAGS) and tok.form not in _KO_STOP:
+            tokens.append(tok.form.lower())
+        end = tok.start + tok.len if tok.tag in ("SL", "SN") else -1
+    return tokens
+
+
+_KO_CONTENT_TAGS = ("NNG", "NNP", "VV", "VA", "XR", "SL", "SN", "SH", "W_")
+_KO_STOP = frozenset("하 되 있 어떻 이렇 그렇 같 싶 주 보 알 수 것 좀".split())
+# Words Kiwi does not know and would otherwise split into syllables.
+_KO_USER_WORDS = ("쿠파", "프로큐리", "인보이스", "티켓", "리캡차", "타울리아")
+
+
+# --- steps ------------------------------------------------------------------
+
+
+def stop_filter(stopwords: frozenset[str]) -> Step:
+    """Drop grammar words; keep product terms even if a list names them."""
+    return lambda tokens: [t for t in tokens if t not in stopwords or is_protected(t)]
+
+
+def number_words(words: tuple[str, ...]) -> Step:
+    """Spell numbers as digits: "five latest tickets" meets "5 most recent"."""
+    digits = {word: str(i) for i, word in enumerate(words, start=1)}
+    return lambda tokens: [digits.get(t, t) for t in tokens]
+
+
+def hangul_bigrams(tokens: Tokens) -> Tokens:
+    """Add syllable bigrams of longer Korean words: 고객사 also yields 고객."""
+    out: Tokens = []
+    for token in tokens:
+        out.append(token)
+        if len(token) > 2 and _HANGUL.match(token):
+            out.extend(token[i : i + 2] for i in range(len(token) - 1))
+    return out
+
+
+def strip_elisions(tokens: Tokens) -> Tokens:
+    """French elisions: l'authentification -> authentification."""
+    return [_FR_ELISION.sub("", t) for t in tokens]
+
+
+def strip_apostrophe_tails(tokens: Tokens) -> Tokens:
+    """English clitics: coupa's -> coupa, what's -> what, don't -> don."""
+    return [_APOSTROPHE_TAIL.sub("", t) for t in tokens]
+
+
+def snowball(algorithm: str) -> Step:
+    """Snowball stemming that leaves product terms alone (coupa must not become coup)."""
+    stem = stemmer(algorithm).stemWord
+    return lambda tokens: [t if is_protected(t) else stem(t) for t in tokens]
+
+
+def fold_accents(tokens: Tokens) -> Tokens:
+    """Fold accents after stemming so 'desactiver' meets 'désactiver'."""
+    return [fold_latin(t) for t in tokens]
+
+
+def decompound(lexicon: frozenset[str]) -> Step:
+    """Add the parts of German compounds whose parts the corpus knows.
+
+    Verbindungsanfrage also yields verbindung and anfrage, so a question
+    about an "Anfrage" meets an article about "Verbindungsanfragen".
+    """
+
+    def step(tokens: Tokens) -> Tokens:
+        out: Tokens = []
+        for token in tokens:
+            out.append(token)
+            if not is_protected(token):
+                out.extend(split_compound(token, lexicon))
+        return out
+
+    return step
+
+
+def bigrams(tokens: Tokens) -> Tokens:
+    """Character bigrams of Han runs; Latin words and single characters pass."""
+    out: Tokens = []
+    for run in tokens:
+        if len(run) > 1 and _HAN.match(run):
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return out
+
+
+def remove_phrases(phrases: frozenset[str]) -> Step:
+    """Cut Chinese function words out of Han runs, splitting the run there."""
+    pattern = re.compile("|".join(sorted(map(re.escape, phrases), key=len, reverse=True)))
+    return lambda tokens: [piece for t in tokens for piece in pattern.split(t) if piece]
+
+
+# --- helpers ----------------------------------------------------------------
+
+_LINKS = ("", "s", "es", "n", "en", "e")
+_MIN_PART = 4
+
+
+def split_compound(word: str, lexicon: frozenset[str]) -> Tokens:
+    """Split ``word`` into a known head and a known (possibly compound) tail."""
+    for cut in range(len(word) - _MIN_PART, _MIN_PART - 1, -1):
+        head, tail = word[:cut], word[cut:]
+        tail_parts = [tail] if tail in lexicon else split_compound(tail, lexicon)
+        if not tail_parts:
+            continue
+        for link in _LINKS:
+            if head.endswith(link) and head[: len(head) - len(link)] in lexicon:
+                return [head[: len(head) - len(link)], *tail_parts]
+    return []
+
+
+def fold_latin(text: str) -> str:
+    """Strip diacritics and expand ligatures: é->e, ß->ss, œ->oe."""
+    text = text.replace("ß", "ss").replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold_chinese(text: str) -> str:
+    """Fold Traditional (Taiwan) wording to Simplified (mainland) for matching."""
+    return opencc_converter("tw2sp").convert(text)
+
+
+@functools.cache
+def stemmer(algorithm: str):
+    import Stemmer
+
+    return Stemmer.Stemmer(algorithm)
+
+
+@functools.cache
+def opencc_converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+@functools.cache
+def kiwi():
+    """One Kiwi per process: loading its model takes about a second."""
+    from kiwipiepy import Kiwi
+
+    model = Kiwi()
+    for word in _KO_USER_WORDS:
+        model.add_user_word(word, "NNP")
+    return model
+
+
+# --- the languages ----------------------------------------------------------
+
+
+def english(lexicon: frozenset[str] = frozenset()) -> Analyzer:
+    return Analyzer(
+        word_tokens,
+        (
+            strip_apostrophe_tails,
+            stop_filter(LANGUAGES["en"].stopwords),
+            number_words(LANGUAGES["en"].numbers),
+            snowball("english"),
+        ),
+    )
+
+
+def french(lexicon: frozenset[str] = frozenset()) -> Analyzer:
+    return Analyzer(
+        word_tokens,
+        (
+            strip_elisions,
+            stop_filter(LANGUAGES["fr"].stopwords),
+            number_words(LANGUAGES["fr"].numbers),
+            snowball("french"),
+            fold_accents,
+        ),
+    )
+
+
+def german(lexicon: frozenset[str] = frozenset()) -> Analyzer:
+    return Analyzer(
+        word_tokens,
+        (
+            stop_filter(LANGUAGES["de"].stopwords),
+            number_words(LANGUAGES["de"].numbers),
+            decompound(lexicon),
+            snowball("german"),
+            fold_accents,
+        ),
+    )
+
+
+def korean(lexicon: frozenset[str] = frozenset()) -> Analyzer:
+    return Analyzer(korean_morphemes, (hangul_bigrams,))
+
+
+def chinese(lexicon: frozenset[str] = frozenset()) -> Analyzer:
+    stop = LANGUAGES["zh-Hans"].stopwords
+    return Analyzer(han_runs, (remove_phrases(stop), bigrams))
+
+
+ANALYZERS: dict[str, Callable[[frozenset[str]], Analyzer]] = {
+    "en": english,
+    "fr": french,
+    "de": german,
+    "ko": korean,
+    "zh-Hans": chinese,
+    "zh-Hant": chinese,
+}
+
+
+def analyzer_for(code: str, lexicon: Iterable[str] = ()) -> Analyzer:
+    """The analyzer of a language; ``lexicon`` feeds German decompounding."""
+    try:
+        build = ANALYZERS[code]
+    except KeyError:
+        raise ValueError(f"unknown language {code!r}; choose from {', '.join(ANALYZERS)}") from None
+    return build(frozenset(lexicon))
+
+
+def lexicon_of(texts: Iterable[str]) -> frozenset[str]:
+    """Surface words long enough to be compound parts, for ``decompound``."""
+    return frozenset(w for text in texts for w in word_tokens(text) if len(w) >= _MIN_PART)
+
+
+def fold_for_matching(text: str) -> str:
+    """Loose form of a text for character n-grams: lowercase, no accents, Simplified."""
+    return fold_latin(fold_chinese(unicodedata.normalize("NFKC", text).lower()))

@@ -1,0 +1,235 @@
+"""Articles: the YAML files editors write, read safely into value objects.
+
+One article per file, named after its id.  Reading a file never raises:
+every mistake becomes a ``Problem`` with the file and line, so an editor
+sees all of them at once.  Checks that need the whole folder (duplicate
+ids, duplicate questions, language detection) live in ``validate.py``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .languages import CODES
+
+CATEGORIES = {
+    "assistant": "Using Procuree: access, menu, languages, service country, chat commands",
+    "tickets": "Raising, following and closing tickets with the STP Knowledge Center",
+    "account": "CSP account: login, two-factor authentication, users, notifications, roles",
+    "connections": "Registering and connecting with customers on the CSP",
+    "payments": "Payments, invoices, purchase orders and bank details",
+    "help": "Training, support and where to find more information",
+}
+ARTICLE_KEYS = {"id", "category", "tags", "updated", "translations"}
+REQUIRED_KEYS = ("id", "category", "translations")
+TRANSLATION_KEYS = {"title", "questions", "body"}
+MAX_FILE_BYTES = 256 * 1024
+MAX_BODY_CHARS = 8000
+MAX_QUESTIONS = 10
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the knowledge folder, printed as ``file:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Translation:
+    title: str
+    questions: tuple[str, ...]
+    body: str
+
+    @property
+    def text(self) -> str:
+        """Everything a supplier can read, for language checks and n-grams."""
+        return "\n".join((self.title, *self.questions, self.body))
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    category: str
+    translations: dict[str, Translation]
+    tags: tuple[str, ...] = ()
+    updated: dt.date | None = None
+    path: str = ""
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+
+class FileReport:
+    """Collects the problems of one file while it is read."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+
+def read_article(path: Path) -> tuple[Article | None, list[Problem]]:
+    """Read one article file; return the article (or None) and its problems."""
+    report = FileReport(path)
+    node = _compose(path, report)
+    if node is None:
+        return None, report.problems
+    article = _article_from_node(node, path, report)
+    return article, report.problems
+
+
+def _compose(path: Path, report: FileReport) -> yaml.MappingNode | None:
+    """Parse with the safe loader, refusing oversized files and aliases."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            report.add(1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or shorten it")
+            return None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        report.add(1, "file is not valid UTF-8")
+        return None
+    except OSError as exc:
+        report.add(1, f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1
+                report.add(line, "YAML aliases (*name) are not allowed in articles")
+                return None
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        report.add(line, f"YAML does not parse: {getattr(exc, 'problem', None) or exc}")
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        report.add(1, "an article must be a mapping with id, category and translations")
+        return None
+    return node
+
+
+def _article_from_node(node: yaml.MappingNode, path: Path, report: FileReport) -> Article | None:
+    fields = _mapping(node, report, ARTICLE_KEYS, "article")
+    for key in REQUIRED_KEYS:
+        if key not in fields:
+            report.add(node.start_mark.line + 1, f"missing required field '{key}'")
+    article_id = _string(fields.get("id"), report, "id")
+    if article_id is not None and not ID_PATTERN.match(article_id):
+        report.add(_line(fields["id"]), f"id '{article_id}' must be lowercase words joined by '-'")
+    if article_id is not None and article_id != path.stem:
+        report.add(_line(fields["id"]), f"id '{article_id}' differs from the file name '{path.stem}'")
+    category = _string(fields.get("category"), report, "category")
+    if category is not None and category not in CATEGORIES:
+        report.add(_line(fields["category"]), f"unknown category '{category}'{_suggest(category, CATEGORIES)}")
+    tags = _string_list(fields.get("tags"), report, "tags") if "tags" in fields else ()
+    updated = _date(fields.get("updated"), report) if "updated" in fields else None
+    translations = _translations(fields.get("translations"), report)
+    if None in (article_id, category, translations) or report.problems:
+        return None
+    lines = {lang: _line(n) for lang, n in _mapping(fields["translations"], FileReport(path)).items()}
+    return Article(article_id, category, translations, tuple(tags or ()), updated, str(path), lines)
+
+
+def _translations(node, report: FileReport) -> dict[str, Translation] | None:
+    if node is None:
+        return None
+    if not isinstance(node, yaml.MappingNode) or not node.value:
+        report.add(_line(node), "translations must map language codes to title, questions and body")
+        return None
+    result = {}
+    for lang, value in _mapping(node, report, set(CODES), "language code").items():
+        translation = _translation(value, lang, report)
+        if translation is not None:
+            result[lang] = translation
+    return result
+
+
+def _translation(node, lang: str, report: FileReport) -> Translation | None:
+    if not isinstance(node, yaml.MappingNode):
+        report.add(_line(node), f"{lang}: a translation must be a mapping with title, questions and body")
+        return None
+    fields = _mapping(node, report, TRANSLATION_KEYS, f"{lang} field")
+    for key in sorted(TRANSLATION_KEYS - fields.keys()):
+        report.add(node.start_mark.line + 1, f"{lang}: missing required field '{key}'")
+    title = _string(fields.get("title"), report, f"{lang}.title")
+    body = _string(fields.get("body"), report, f"{lang}.body")
+    questions = _string_list(fields.get("questions"), report, f"{lang}.questions")
+    if body is not None and len(body) > MAX_BODY_CHARS:
+        report.add(_line(fields["body"]), f"{lang}.body is longer than {MAX_BODY_CHARS} characters")
+    if questions is not None and not 1 <= len(questions) <= MAX_QUESTIONS:
+        report.add(_line(fields["questions"]), f"{lang}.questions needs 1 to {MAX_QUESTIONS} questions")
+    if None in (title, body, questions):
+        return None
+    return Translation(title.strip(), tuple(q.strip() for q in questions), body.strip())
+
+
+# --- node helpers -----------------------------------------------------------
+
+
+def _line(node) -> int:
+    return node.start_mark.line + 1 if node is not None else 1
+
+
+def _mapping(node, report: FileReport, allowed: set[str] | None = None, what: str = "key") -> dict:
+    """Key -> value node; unknown and repeated keys are reported with a did-you-mean."""
+    result = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key is None:
+            report.add(_line(key_node), f"{what} must be a plain name")
+        elif key in result:
+            report.add(_line(key_node), f"'{key}' appears twice")
+        elif allowed is not None and key not in allowed:
+            report.add(_line(key_node), f"unknown {what} '{key}'{_suggest(key, allowed)}")
+        else:
+            result[key] = value_node
+    return result
+
+
+def _string(node, report: FileReport, name: str) -> str | None:
+    if node is None:
+        return None
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+        report.add(_line(node), f"{name} must be text")
+        return None
+    if not node.value.strip():
+        report.add(_line(node), f"{name} is empty")
+        return None
+    return node.value
+
+
+def _string_list(node, report: FileReport, name: str) -> list[str] | None:
+    if node is None:
+        return None
+    if not isinstance(node, yaml.SequenceNode):
+        report.add(_line(node), f"{name} must be a list")
+        return None
+    items = [_string(item, report, f"{name} item") for item in node.value]
+    return None if None in items else items
+
+
+def _date(node, report: FileReport) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(node.value) if isinstance(node, yaml.ScalarNode) else None
+    except ValueError:
+        pass
+    report.add(_line(node), "updated must be a date like 2026-11-22")
+    return None
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (choose from {', '.join(sorted(choices))})"

@@ -1,0 +1,94 @@
+"""Calibrated confidence: how likely a candidate article is the right answer.
+
+Raw BM25 scores are not comparable across questions, so each candidate is
+described by three numbers that are:
+
+1. ``bm25``: its BM25 score divided by the most any article could score for
+   this question (every term saturated; words the knowledge base has never
+   seen count at full weight, which is what sinks off-topic questions);
+2. ``ngram``: its best character n-gram cosine with a title or alternative
+   question;
+3. ``margin``: its fused score minus the best other candidate's.
+
+A logistic regression fitted on labelled questions (``eval/calibration.yaml``,
+written for this project) maps them to a probability.  The threshold is the
+one that, on the same questions, maximises hits plus correct escalations
+while penalising wrong answers three times (``choose_threshold``).  Both are
+stored in ``calibration.json`` beside this module; ``python -m indexer
+calibrate`` refits them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_PATH = Path(__file__).with_name("calibration.json")
+FEATURES = ("bm25", "ngram", "margin")
+WRONG_ANSWER_COST = 3.0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    alpha: float = 0.7  # share of BM25 in the fused ranking score, the rest n-grams
+    coefficients: tuple[float, ...] = (6.0, 4.0, 8.0)
+    intercept: float = -4.0
+    threshold: float = 0.5
+    fitted_on: str = "defaults"
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_PATH) -> "Calibration":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        data["coefficients"] = tuple(data["coefficients"])
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+    def save(self, path: str | Path = DEFAULT_PATH) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    def fuse(self, bm25: np.ndarray, ngram: np.ndarray) -> np.ndarray:
+        """The ranking score: a convex mix of the two 0..1 similarities."""
+        return self.alpha * bm25 + (1.0 - self.alpha) * ngram
+
+    def confidence(self, rows: np.ndarray) -> np.ndarray:
+        """Probability that each candidate (a row of ``features``) is right."""
+        if not len(rows):
+            return np.zeros(0)
+        z = rows @ np.asarray(self.coefficients) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def features(bm25: np.ndarray, ngram: np.ndarray, fused: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """One row (bm25, ngram, margin) per candidate in ``order``."""
+    if not order.size:
+        return np.zeros((0, len(FEATURES)))
+    top = fused[order]
+    best_other = np.where(np.arange(order.size) == 0, top[1] if order.size > 1 else 0.0, top[0])
+    return np.column_stack((bm25[order], ngram[order], top - best_other))
+
+
+def fit(rows: np.ndarray, labels: np.ndarray) -> tuple[tuple[float, ...], float]:
+    """Logistic regression coefficients and intercept for candidate rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=10.0, max_iter=1000)
+    model.fit(rows, labels)
+    return tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0])
+
+
+def choose_threshold(top_confidences: np.ndarray, top_correct: np.ndarray, in_domain: np.ndarray) -> float:
+    """The threshold maximising hits + right escalations - 3 x wrong answers."""
+    best_value, best_t = -np.inf, 0.5
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        answered = top_confidences >= t
+        hits = np.sum(answered & top_correct)
+        escalated_ood = np.sum(~answered & ~in_domain)
+        wrong = np.sum(answered & ~top_correct)
+        value = hits + escalated_ood - WRONG_ANSWER_COST * wrong
+        if value > best_value:
+            best_value, best_t = value, float(t)
+    return best_t

@@ -1,0 +1,122 @@
+"""Editors' and operators' commands: ``python -m indexer <command>``.
+
+    validate [PATH]        check a knowledge folder, print every problem
+    build                  build the index and save it to a folder
+    eval --set FILE        answer a question set offline and print the metrics
+    calibrate --set FILE   refit the answer confidence and threshold
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .languages import CODES
+
+DEFAULT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+KNOWLEDGE = click.option(
+    "--knowledge",
+    "knowledge",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ASSISTANT_KNOWLEDGE",
+    default=DEFAULT_KNOWLEDGE,
+    show_default=True,
+    help="Knowledge folder of article YAML files.",
+)
+
+
+def _languages(value: str | None) -> tuple[str, ...]:
+    codes = tuple(value.split()) if value else CODES
+    unknown = [c for c in codes if c not in CODES]
+    if unknown:
+        raise click.BadParameter(f"unknown language(s) {' '.join(unknown)}; choose from {' '.join(CODES)}")
+    return codes
+
+
+@click.group()
+def main() -> None:
+    """Build, check and measure the assistant's knowledge base."""
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path), envvar="ASSISTANT_KNOWLEDGE")
+@click.option(
+    "--languages",
+    envvar="ASSISTANT_REQUIRED_LANGUAGES",
+    help="Languages every article must have, space-separated (default: all six).",
+)
+def validate(path: Path | None, languages: str | None) -> None:
+    """Check every article in PATH (default: the shipped knowledge/) and list each problem."""
+    from .validate import check_folder
+
+    report = check_folder(path or DEFAULT_KNOWLEDGE, _languages(languages))
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(report.summary())
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@KNOWLEDGE
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("index"), show_default=True)
+def build(knowledge: Path, out: Path) -> None:
+    """Validate the knowledge folder and write its index to --out."""
+    from . import store
+
+    start = time.perf_counter()
+    retriever = _retriever(knowledge)
+    store.save(retriever, out)
+    click.echo(
+        f"built {len(retriever.articles)} articles, {len(retriever.indexes)} languages, "
+        f"version {retriever.version} -> {out} in {time.perf_counter() - start:.2f} s"
+    )
+
+
+@main.command("eval")
+@KNOWLEDGE
+@click.option("--set", "question_set", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--with-lang", is_flag=True, help="Send each item's language as the supplier's choice.")
+@click.option("--show-misses", is_flag=True, help="List every question answered wrongly or not at all.")
+def evaluate_command(knowledge: Path, question_set: Path, with_lang: bool, show_misses: bool) -> None:
+    """Answer a question set offline and print the metrics run_eval.py prints."""
+    from .evaluation import evaluate, load_items
+
+    metrics = evaluate(_retriever(knowledge), load_items(question_set), with_lang)
+    click.echo(metrics.table())
+    if show_misses:
+        for miss in metrics.misses:
+            click.echo("MISS | " + " | ".join(map(str, miss)))
+    click.echo(metrics.line())
+
+
+@main.command()
+@KNOWLEDGE
+@click.option("--set", "question_set", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--write/--dry-run", default=False, help="Save the result to indexer/calibration.json.")
+def calibrate(knowledge: Path, question_set: Path, write: bool) -> None:
+    """Refit the confidence model and threshold on a labelled question set."""
+    from .evaluation import calibrate as fit_calibration
+    from .evaluation import evaluate, load_items
+
+    retriever = _retriever(knowledge)
+    items = load_items(question_set)
+    retriever.calibration = fit_calibration(retriever, items, question_set.name)
+    click.echo(f"coefficients {retriever.calibration.coefficients} intercept {retriever.calibration.intercept:.3f}")
+    click.echo(f"threshold {retriever.calibration.threshold:.2f}")
+    click.echo(evaluate(retriever, items).line())
+    if write:
+        retriever.calibration.save()
+        click.echo("saved indexer/calibration.json")
+
+
+def _retriever(knowledge: Path):
+    from .retrieval import KnowledgeError, Retriever
+
+    try:
+        return Retriever.from_directory(knowledge)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s) in {knowledge}; run 'validate'") from None

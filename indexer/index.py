@@ -1,0 +1,110 @@
+"""The search index: per language, a BM25 matrix and a character n-gram matrix.
+
+Each language's translations form their own small collection, analysed by
+that language's analyzer.  BM25 runs over title, alternative questions and
+body with integer field weights (a title word counts as three body words).
+Character n-grams (TF-IDF, cosine) compare the question with each title and
+alternative question, which forgives typos and unsplit compounds.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from .analyzers import Analyzer, analyzer_for, fold_for_matching, lexicon_of
+from .articles import Article
+from .scoring import B, K1, bm25_scores, bm25_weights, document_frequencies, idf_function
+
+FIELD_WEIGHTS = {"title": 3, "questions": 2, "body": 1}
+NGRAM_RANGE = (1, 4)
+
+
+@dataclass
+class LanguageIndex:
+    """Everything needed to score one language's translations against a question."""
+
+    lang: str
+    article_ids: list[str]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    weights: sparse.csc_matrix  # documents x terms, BM25 contributions
+    ngrams: TfidfVectorizer
+    unit_matrix: sparse.csr_matrix  # titles and questions x n-grams, L2-normalised
+    unit_starts: np.ndarray  # first unit row of each article
+    lexicon: frozenset[str] = frozenset()
+    k1: float = K1
+    analyzer: Analyzer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.analyzer = analyzer_for(self.lang, self.lexicon)
+
+    def term_ids(self, tokens: Sequence[str]) -> list[int]:
+        return [self.vocabulary[t] for t in tokens if t in self.vocabulary]
+
+    def bm25(self, tokens: Sequence[str]) -> np.ndarray:
+        return bm25_scores(self.weights, self.term_ids(tokens))
+
+    def max_bm25(self, tokens: Sequence[str]) -> float:
+        """The most any document could score: each term saturated, unknown terms at top IDF.
+
+        Dividing by it puts BM25 on a 0..1 scale that means the same for
+        every question, the basis of a comparable confidence.
+        """
+        unknown_idf = idf_function("lucene")(np.zeros(1), len(self.article_ids))[0]
+        total = sum(self.idf[self.vocabulary[t]] if t in self.vocabulary else unknown_idf for t in tokens)
+        return total * (self.k1 + 1.0)
+
+    def ngram_similarity(self, text: str) -> np.ndarray:
+        """Best cosine between the question and each article's title or questions."""
+        query = self.ngrams.transform([fold_for_matching(text)])
+        sims = (self.unit_matrix @ query.T).toarray().ravel()
+        if not sims.size:
+            return np.zeros(len(self.article_ids))
+        return np.maximum.reduceat(sims, self.unit_starts)
+
+
+def build_language_index(lang: str, articles: Sequence[Article], k1: float = K1, b: float = B) -> LanguageIndex:
+    """Index the ``lang`` translations of ``articles`` (articles lacking it are skipped)."""
+    translated = [a for a in articles if lang in a.translations]
+    texts = [a.translations[lang] for a in translated]
+    lexicon = lexicon_of(t.text for t in texts) if lang == "de" else frozenset()
+    analyze = analyzer_for(lang, lexicon)
+    counts, vocabulary = field_weighted_counts(texts, analyze)
+    idf = idf_function("lucene")(document_frequencies(counts), len(texts))
+    ngrams, units, starts = ngram_units(texts)
+    return LanguageIndex(
+        lang, [a.id for a in translated], vocabulary, idf, bm25_weights(counts, idf, k1, b),
+        ngrams, units, starts, lexicon, k1,
+    )
+
+
+def field_weighted_counts(texts, analyze: Analyzer) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    """Term counts per document, each field's counts multiplied by its weight."""
+    fields = {
+        "title": [analyze(t.title) for t in texts],
+        "questions": [analyze(" \n".join(t.questions)) for t in texts],
+        "body": [analyze(t.body) for t in texts],
+    }
+    vectorizer = CountVectorizer(analyzer=_identity, lowercase=False)
+    vectorizer.fit([tokens for column in fields.values() for tokens in column])
+    total = sum(FIELD_WEIGHTS[name] * vectorizer.transform(column) for name, column in fields.items())
+    return sparse.csr_matrix(total), dict(vectorizer.vocabulary_)
+
+
+def ngram_units(texts) -> tuple[TfidfVectorizer, sparse.csr_matrix, np.ndarray]:
+    """TF-IDF character n-grams of every title and alternative question."""
+    units, starts = [], []
+    for t in texts:
+        starts.append(len(units))
+        units.extend(fold_for_matching(s) for s in (t.title, *t.questions))
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, sublinear_tf=True, lowercase=False)
+    matrix = vectorizer.fit_transform(units) if units else sparse.csr_matrix((0, 0))
+    return vectorizer, sparse.csr_matrix(matrix), np.asarray(starts, dtype=np.int64)
+
+
+def _identity(tokens):
+    return tokens

@@ -1,0 +1,81 @@
+"""BM25 as sparse-matrix arithmetic, and the top-k selection.
+
+Indexing precomputes every (document, term) BM25 contribution into one
+sparse matrix; a query is then one sparse column sum, whatever the number
+of documents.  Each IDF variant is a small pure function named for its
+formula and picked by name from ``IDF``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+K1 = 1.2
+B = 0.75
+
+
+def idf_lucene(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """log(1 + (N - n + 0.5) / (n + 0.5)): always positive, so a term in every document still counts.
+
+    rank-bm25's Okapi form, log((N - n + 0.5) / (n + 0.5)), is zero or
+    negative once a term is in half the documents, which wrecks small
+    corpora (rank_bm25 issues #29, #39, #43).
+    """
+    return np.log1p((n_docs - df + 0.5) / (df + 0.5))
+
+
+def idf_okapi(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """log((N - n + 0.5) / (n + 0.5)): the classic Robertson-Sparck Jones form, for comparison."""
+    return np.log((n_docs - df + 0.5) / (df + 0.5))
+
+
+IDF = {"lucene": idf_lucene, "okapi": idf_okapi}
+
+
+def idf_function(name: str):
+    try:
+        return IDF[name]
+    except KeyError:
+        raise ValueError(f"unknown idf {name!r}; choose from {', '.join(IDF)}") from None
+
+
+def document_frequencies(tf: sparse.csr_matrix) -> np.ndarray:
+    """How many documents contain each term."""
+    return np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+
+
+def bm25_weights(
+    tf: sparse.csr_matrix, idf: np.ndarray, k1: float = K1, b: float = B
+) -> sparse.csc_matrix:
+    """Every document-term BM25 contribution, idf * tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)).
+
+    ``tf`` holds (possibly field-weighted) term frequencies, documents as
+    rows; document length is the row sum.  The result is column-major so a
+    query reads only its own terms' columns.
+    """
+    tf = sparse.csr_matrix(tf, dtype=np.float64)
+    lengths = np.asarray(tf.sum(axis=1)).ravel()
+    avgdl = lengths.mean() if lengths.size and lengths.mean() > 0 else 1.0
+    norm = k1 * (1.0 - b + b * lengths / avgdl)
+    rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
+    data = idf[tf.indices] * tf.data * (k1 + 1.0) / (tf.data + norm[rows])
+    return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+
+
+def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarray:
+    """Scores of every document for a query given as term ids (unknown terms dropped)."""
+    if not len(term_ids):
+        return np.zeros(weights.shape[0])
+    unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
+    return np.asarray(weights[:, unique] @ counts.astype(np.float64)).ravel()
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best scores, best first (ties keep document order)."""
+    k = min(k, scores.size)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+    return part[np.lexsort((part, -scores[part]))]

@@ -1,0 +1,62 @@
+"""Analyzers, as tables of (language, text, terms that must come out)."""
+import pytest
+
+from indexer.analyzers import analyzer_for, lexicon_of, split_compound
+
+CASES = [
+    # English: stemming and stop words
+    ("en", "How do I switch off two-factor authentication?", {"switch", "off", "2", "factor", "authent"}),
+    ("en", "Where are the connection requests?", {"connect", "request"}),
+    # French: elisions, accents folded after stemming
+    ("fr", "Comment désactiver l'authentification à deux facteurs ?", {"desactiv", "authentif", "2", "facteur"}),
+    ("fr", "Qu'est-ce que l'intégration d'un fournisseur ?", {"integr", "fournisseur"}),
+    # German: compounds meet their parts, accents folded
+    ("de", "Wie sende ich eine Verbindungsanfrage?", {"verbindungsanfrag", "verbind", "anfrag", "send"}),
+    ("de", "Zwei-Faktor-Authentifizierung ausschalten", {"2", "faktor", "authentifizier", "ausschalt"}),
+    # Korean: particles and endings never block a match
+    ("ko", "고객 연결 요청을 보내려면 어떻게 하나요?", {"고객", "연결", "요청", "보내"}),
+    ("ko", "연결 요청은 어디에서 하나요", {"연결", "요청"}),
+    # Chinese: bigrams over text folded to Simplified
+    ("zh-Hans", "如何提交工单", {"提交", "工单"}),
+    ("zh-Hant", "如何提交工單？", {"提交", "工单"}),
+]
+
+
+@pytest.mark.parametrize("lang, text, expected", CASES)
+def test_analyzer_produces_expected_terms(lang, text, expected):
+    lexicon = lexicon_of(["Verbindung Anfrage senden"]) if lang == "de" else ()
+    terms = set(analyzer_for(lang, lexicon)(text))
+    assert expected <= terms, f"missing {expected - terms} in {terms}"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "ko", "zh-Hans", "zh-Hant"])
+@pytest.mark.parametrize("term", ["csp", "coupa", "po", "asn", "recaptcha", "procuree", "cs0012345"])
+def test_product_terms_survive_every_analyzer(lang, term):
+    sentence = {
+        "en": "Where is my {} please",
+        "fr": "Où est mon {} s'il vous plaît",
+        "de": "Wo ist mein {} bitte",
+        "ko": "{} 어디에 있나요",
+        "zh-Hans": "我的{}在哪里",
+        "zh-Hant": "我的{}在哪裡",
+    }[lang]
+    original = {"csp": "CSP", "coupa": "Coupa", "po": "PO", "asn": "ASN", "recaptcha": "reCAPTCHA",
+                "procuree": "Procuree", "cs0012345": "CS0012345"}[term]
+    assert term in analyzer_for(lang)(sentence.format(original))
+
+
+def test_chinese_scripts_meet_each_other():
+    simplified = set(analyzer_for("zh-Hans")("如何提交工单"))
+    traditional = set(analyzer_for("zh-Hant")("提交工單"))
+    assert traditional <= simplified
+
+
+def test_stop_words_go_but_on_and_off_stay():
+    terms = analyzer_for("en")("How do I turn it on or off?")
+    assert terms == ["turn", "on", "off"]
+
+
+def test_compound_split_needs_known_parts():
+    lexicon = frozenset({"verbindung", "anfrage", "daten"})
+    assert split_compound("verbindungsanfrage", lexicon) == ["verbindung", "anfrage"]
+    assert split_compound("firmenadresse", lexicon) == []
