@@ -1,14 +1,16 @@
 """Calibrated confidence: how likely a candidate article is the right answer.
 
 Raw BM25 scores are not comparable across questions, so each candidate is
-described by three numbers that are:
+described by four numbers that are:
 
 1. ``bm25``: its BM25 score divided by the most any article could score for
    this question (every term saturated; words the knowledge base has never
    seen count at full weight, which is what sinks off-topic questions);
 2. ``ngram``: its best character n-gram cosine with a title or alternative
    question;
-3. ``margin``: its fused score minus the best other candidate's.
+3. ``margin``: its fused score minus the best other candidate's;
+4. ``coverage``: the share of the question's terms the article contains at
+   all, so one lucky word ("Hallo, wie geht's?") is not enough.
 
 A logistic regression fitted on labelled questions (``eval/calibration.yaml``,
 written for this project) maps them to a probability.  The threshold is the
@@ -26,14 +28,14 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_PATH = Path(__file__).with_name("calibration.json")
-FEATURES = ("bm25", "ngram", "margin")
+FEATURES = ("bm25", "ngram", "margin", "coverage")
 WRONG_ANSWER_COST = 3.0
 
 
 @dataclass(frozen=True)
 class Calibration:
     alpha: float = 0.7  # share of BM25 in the fused ranking score, the rest n-grams
-    coefficients: tuple[float, ...] = (6.0, 4.0, 8.0)
+    coefficients: tuple[float, ...] = (3.0, 5.0, 15.0, 1.0)
     intercept: float = -4.0
     threshold: float = 0.5
     fitted_on: str = "defaults"
@@ -62,13 +64,15 @@ class Calibration:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def features(bm25: np.ndarray, ngram: np.ndarray, fused: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """One row (bm25, ngram, margin) per candidate in ``order``."""
+def features(
+    bm25: np.ndarray, ngram: np.ndarray, fused: np.ndarray, order: np.ndarray, coverage: np.ndarray
+) -> np.ndarray:
+    """One row (bm25, ngram, margin, coverage) per candidate in ``order``."""
     if not order.size:
         return np.zeros((0, len(FEATURES)))
     top = fused[order]
     best_other = np.where(np.arange(order.size) == 0, top[1] if order.size > 1 else 0.0, top[0])
-    return np.column_stack((bm25[order], ngram[order], top - best_other))
+    return np.column_stack((bm25[order], ngram[order], top - best_other, coverage))
 
 
 def fit(rows: np.ndarray, labels: np.ndarray) -> tuple[tuple[float, ...], float]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .calibration import Calibration, choose_threshold, features, fit
+from .calibration import Calibration, choose_threshold, fit
 from .retrieval import Retriever
 
 
@@ -101,15 +101,10 @@ def calibrate(retriever: Retriever, items: Sequence[Item], source: str) -> Calib
     """Fit the confidence model and threshold on ``items``; see ``calibration.py``."""
     rows, labels, tops = [], [], []
     for item in items:
-        index = retriever.indexes[item.lang]
-        tokens = index.analyzer(item.question)
-        ceiling = index.max_bm25(tokens)
-        bm25 = index.bm25(tokens) / ceiling if ceiling > 0 else np.zeros(len(index.article_ids))
-        ngram = index.ngram_similarity(item.question)
-        fused = retriever.calibration.fuse(bm25, ngram)
-        order = np.argsort(-fused, kind="stable")[:5]
-        correct = np.array([index.article_ids[i] in item.expect for i in order])
-        rows.append(features(bm25, ngram, fused, order))
+        order, candidate_rows = retriever.evidence(item.question, item.lang)
+        article_ids = retriever.indexes[item.lang].article_ids
+        correct = np.array([article_ids[i] in item.expect for i in order])
+        rows.append(candidate_rows)
         labels.append(correct)
         tops.append((bool(correct[0]), bool(item.expect)))
     coefficients, intercept = fit(np.vstack(rows), np.concatenate(labels))

@@ -58,6 +58,15 @@ class LanguageIndex:
         total = sum(self.idf[self.vocabulary[t]] if t in self.vocabulary else unknown_idf for t in tokens)
         return total * (self.k1 + 1.0)
 
+    def coverage(self, tokens: Sequence[str], docs: np.ndarray) -> np.ndarray:
+        """Share of the question's distinct terms that each of ``docs`` contains."""
+        distinct = set(tokens)
+        known = [self.vocabulary[t] for t in distinct if t in self.vocabulary]
+        if not distinct or not known or not docs.size:
+            return np.zeros(docs.size)
+        present = self.weights[:, known][docs].getnnz(axis=1)
+        return present / len(distinct)
+
     def ngram_similarity(self, text: str) -> np.ndarray:
         """Best cosine between the question and each article's title or questions."""
         query = self.ngrams.transform([fold_for_matching(text)])

@@ -109,7 +109,14 @@ class Retriever:
         return self._answer(question, detection, answer_lang, ranking)
 
     def rank(self, question: str, lang: str) -> Ranking:
-        """Score every article's ``lang`` translation and calibrate the top candidates."""
+        """The ``lang`` translations' best candidates, ordered by calibrated confidence."""
+        order, rows = self.evidence(question, lang)
+        confidences = self.calibration.confidence(rows)
+        resort = np.argsort(-confidences, kind="stable")
+        return Ranking(lang, order[resort], confidences[resort])
+
+    def evidence(self, question: str, lang: str) -> tuple[np.ndarray, np.ndarray]:
+        """The top candidates by fused score and their feature rows (see ``calibration``)."""
         index = self.indexes[lang]
         tokens = index.analyzer(question)
         ceiling = index.max_bm25(tokens)
@@ -117,9 +124,7 @@ class Retriever:
         ngram = index.ngram_similarity(question)
         fused = self.calibration.fuse(bm25, ngram)
         order = top_k(fused, MAX_CANDIDATES)
-        confidences = self.calibration.confidence(features(bm25, ngram, fused, order))
-        resort = np.argsort(-confidences, kind="stable")
-        return Ranking(lang, order[resort], confidences[resort])
+        return order, features(bm25, ngram, fused, order, index.coverage(tokens, order))
 
     def _answer(self, question: str, detection: Detection, lang: str, ranking: Ranking) -> Answer:
         ids = self.indexes[ranking.lang].article_ids
