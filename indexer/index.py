@@ -8,6 +8,8 @@ alternative question, which forgives typos and unsplit compounds.
 """
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from .analyzers import Analyzer, analyzer_for, fold_for_matching, lexicon_of
 from .articles import Article
-from .scoring import B, K1, bm25_scores, bm25_weights, document_frequencies, idf_function
+from .scoring import B, K1, bm25_scores, bm25_weights, column_sum, document_frequencies, idf_function
 
 FIELD_WEIGHTS = {"title": 3, "questions": 2, "body": 1}
 NGRAM_RANGE = (1, 4)
@@ -33,14 +35,21 @@ class LanguageIndex:
     idf: np.ndarray
     weights: sparse.csc_matrix  # documents x terms, BM25 contributions
     ngrams: TfidfVectorizer
-    unit_matrix: sparse.csr_matrix  # titles and questions x n-grams, L2-normalised
+    unit_matrix: sparse.spmatrix  # titles and questions x n-grams, L2-normalised (kept CSC)
     unit_starts: np.ndarray  # first unit row of each article
     lexicon: frozenset[str] = frozenset()
     k1: float = K1
     analyzer: Analyzer = field(init=False, repr=False)
+    _unseen_idf: float = field(init=False, repr=False)
+    _presence: sparse.csc_matrix = field(init=False, repr=False)  # 1 where a document has a term
 
     def __post_init__(self) -> None:
         self.analyzer = analyzer_for(self.lang, self.lexicon)
+        self.unit_matrix = sparse.csc_matrix(self.unit_matrix)
+        self._presence = sparse.csc_matrix(
+            (np.ones_like(self.weights.data), self.weights.indices, self.weights.indptr), shape=self.weights.shape
+        )
+        self._unseen_idf = float(np.log(1.0 + self.unit_matrix.shape[0]) + 1.0)  # sklearn's smooth IDF at df = 0
 
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
         return [self.vocabulary[t] for t in tokens if t in self.vocabulary]
@@ -64,16 +73,37 @@ class LanguageIndex:
         known = [self.vocabulary[t] for t in distinct if t in self.vocabulary]
         if not distinct or not known or not docs.size:
             return np.zeros(docs.size)
-        present = self.weights[:, known][docs].getnnz(axis=1)
-        return present / len(distinct)
+        present = column_sum(self._presence, np.asarray(known), np.ones(len(known)))
+        return present[docs] / len(distinct)
 
     def ngram_similarity(self, text: str) -> np.ndarray:
-        """Best cosine between the question and each article's title or questions."""
-        query = self.ngrams.transform([fold_for_matching(text)])
-        sims = (self.unit_matrix @ query.T).toarray().ravel()
-        if not sims.size:
+        """Best cosine between the question and each article's title or questions.
+
+        The question's vector is built here rather than by sklearn's
+        ``transform`` (which costs ~1 ms in input checks), and n-grams the
+        index has never seen stay in its norm at the highest IDF, so a
+        question made mostly of unknown text cannot look similar.
+        """
+        counts = question_ngrams(text)
+        if not counts or not self.unit_starts.size:
             return np.zeros(len(self.article_ids))
+        lookup = self.ngrams.vocabulary_.get
+        ids = np.fromiter((lookup(g, -1) for g in counts), dtype=np.int64, count=len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        known = ids >= 0
+        ids = ids[known]
+        weights = tf[known] * self.ngrams.idf_[ids]
+        norm = np.sqrt(np.sum(weights**2) + np.sum((tf[~known] * self._unseen_idf) ** 2))
+        sims = column_sum(self.unit_matrix, ids, weights / norm)
         return np.maximum.reduceat(sims, self.unit_starts)
+
+
+@functools.lru_cache(maxsize=256)
+def question_ngrams(text: str) -> Counter:
+    """Character n-gram counts of a question, shared by every language's index."""
+    folded = fold_for_matching(text)
+    low, high = NGRAM_RANGE
+    return Counter(folded[i : i + n] for n in range(low, high + 1) for i in range(len(folded) - n + 1))
 
 
 def build_language_index(lang: str, articles: Sequence[Article], k1: float = K1, b: float = B) -> LanguageIndex:

@@ -64,12 +64,29 @@ def bm25_weights(
     return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
 
 
+def column_sum(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """matrix[:, columns] @ weights, read straight from the CSC arrays.
+
+    Gathers the columns' postings with index arithmetic and sums them per
+    row with one ``bincount``: the same result as SciPy's product without
+    its ~0.1 ms of indexing overhead per call, which dominates on a small
+    index and still matters on a large one.
+    """
+    starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
+    lengths = ends - starts
+    if not lengths.sum():
+        return np.zeros(matrix.shape[0])
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    values = matrix.data[offsets] * np.repeat(weights, lengths)
+    return np.bincount(matrix.indices[offsets], weights=values, minlength=matrix.shape[0])
+
+
 def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarray:
-    """Scores of every document for a query given as term ids (unknown terms dropped)."""
+    """Scores of every document for a query given as term ids (a repeated term counts again)."""
     if not len(term_ids):
         return np.zeros(weights.shape[0])
     unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
-    return np.asarray(weights[:, unique] @ counts.astype(np.float64)).ravel()
+    return column_sum(weights, unique, counts.astype(np.float64))
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -104,7 +104,7 @@ def _load_language(folder: Path, lang: str, articles: list[Article]) -> Language
         idf=np.load(folder / f"{lang}.idf.index.npy", allow_pickle=False),
         weights=sparse.load_npz(folder / f"{lang}.bm25.index.npz").tocsc(),
         ngrams=ngrams,
-        unit_matrix=sparse.load_npz(folder / f"{lang}.units.index.npz").tocsr(),
+        unit_matrix=sparse.load_npz(folder / f"{lang}.units.index.npz"),
         unit_starts=np.load(folder / f"{lang}.unit_starts.index.npy", allow_pickle=False),
         lexicon=frozenset(vocab["lexicon"]),
     )
