@@ -6,6 +6,7 @@ here are the ones to put in ``instance/config.py`` and, prefixed with
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -22,7 +23,47 @@ DEFAULTS = {
     "MAX_QUESTION_CHARS": 1000,
     "SECRET_KEY": "",  # signs supplier sessions; generated into the instance folder if empty
     "LOG_LEVEL": "INFO",
+    # Tickets (see the README's "Tickets" section)
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # base of the accept/reject links in emails
+    "AGENT_TOKEN": "",  # bearer token of the agent API; empty: the agent API answers 401
+    "WEBHOOK_URLS": [],  # ticket events are POSTed here; JSON list or space-separated string
+    "WEBHOOK_SECRET": "",  # HMAC-SHA256 key of X-Procuree-Signature; required when WEBHOOK_URLS is set
+    "WEBHOOK_TIMEOUT_SECONDS": 10,  # per delivery attempt
+    "OUTBOX_RETRY_SECONDS": 30,  # first retry delay, doubled after each failed attempt
+    "OUTBOX_RETRY_MAX_SECONDS": 3600,  # the doubling stops here (hourly retries)
+    "OUTBOX_GIVE_UP_HOURS": 48,  # then the event becomes a dead letter (keep it >= 24)
+    "HOLIDAYS": [],  # ISO dates that are not business days; JSON list or space-separated
+    "BUSINESS_TIMEZONE": "UTC",  # where a business day starts and ends (IANA name)
+    "AUTOCLOSE_BUSINESS_DAYS": 4,  # a proposed solution left unanswered this long closes the ticket
+    "BACKGROUND_WORKER": True,  # deliver events, send mail and auto-close in a server thread
+    "WORKER_INTERVAL_SECONDS": 5,  # pause between two rounds of the background worker
+    "SMTP_HOST": "",  # empty: emails stay in the mail table and are logged, not sent
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,  # upgrade with STARTTLS (ignored when SMTP_SSL is on)
+    "SMTP_SSL": False,  # implicit TLS, usually port 465
+    "MAIL_FROM": "Procuree <procuree@localhost>",
+    "SESSION_CODE_MINUTES": 10,  # a one-time email code is valid this long
+    "SESSION_CODE_ATTEMPTS": 5,  # wrong guesses allowed per code
+    "SESSION_CODES_PER_HOUR": 5,  # codes sent to one address per hour
+    "SUPPLIER_SESSION_MINUTES": 60,  # how long a proven email may list its tickets
+    "SESSION_COOKIE_SAMESITE": "Lax",  # the session cookie is not sent by cross-site forms
+    "ATTACHMENTS_MAX_FILES": 5,  # per request
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # per file
 }
+
+
+def as_list(value) -> list[str]:
+    """A list setting given as a list, a JSON list or a space-separated string."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return [str(item) for item in json.loads(text)]
+        return text.split()
+    return [str(item) for item in value]
 
 
 def instance_path(explicit: str | os.PathLike | None = None) -> Path:
