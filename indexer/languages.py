@@ -54,12 +54,15 @@ _DE_STOP = frozenset(
     schon nur bitte hallo danke gibt es""".split()
 )
 # Chinese function and question words, in Simplified form: text is folded
-# to Simplified before this list applies.
+# to Simplified before this list applies.  They are cut out of the text,
+# splitting it there, so single characters are only the pure particles:
+# 请, 会, 能, 要 and the like also live inside words (申请, 会议, 功能, 需要).
 _ZH_STOP = frozenset(
-    """的 了 吗 呢 吧 啊 呀 么 我 我们 你 您 你们 他 她 它 他们 是 在 和 与 或 及 就 都 也 还 又
-    这 那 这个 那个 这些 那些 什么 怎么 怎样 怎么样 如何 为什么 哪里 哪儿 哪 哪个 吗 请问
-    请 可以 能 能否 可否 会 要 需要 想 有 没有 一个 一下 个 把 被 让 给 对 从 到 向 为""".split()
+    """的 吗 呢 吧 啊 呀 嘛 我 你 您 他 她 它 我们 你们 他们 这个 那个 这些 那些 什么 怎么 怎样
+    怎么样 如何 为什么 哪里 哪儿 哪个 请问 可以 能否 可否 是否 一下 一个 还是 或者 已经 应该
+    了 是 在 和 也 都 就""".split()
 )
+
 _EN_NUMBERS = tuple("one two three four five six seven eight nine ten".split())
 _FR_NUMBERS = tuple("un deux trois quatre cinq six sept huit neuf dix".split())
 # "ein"/"eins" stays out: it is mostly the article.

@@ -1,0 +1,186 @@
+"""The OpenAPI 3.1 description of the public API, served at /api/v1/openapi.json.
+
+Schemas are JSON Schema (2020-12), so the tests validate real responses
+against them with ``jsonschema``: the document cannot drift from the code
+without a test failing.
+"""
+from __future__ import annotations
+
+from indexer.languages import CODES
+
+LANG = {"type": "string", "enum": list(CODES)}
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description, "content": _json("Error")}
+
+
+def _json(name: str) -> dict:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+ERRORS = {
+    "400": _error_response("Malformed JSON or query parameter"),
+    "413": _error_response("Body too large"),
+    "415": _error_response("Body is not JSON"),
+    "422": _error_response("A field is missing, of the wrong type, empty or too long"),
+    "429": _error_response("Too many requests; see Retry-After"),
+    "500": _error_response("Server error"),
+}
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "AskRequest": {
+        "type": "object",
+        "required": ["question"],
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "lang": {**LANG, "description": "The supplier's chosen language; decides only when the text cannot."},
+            "email": {"type": "string", "format": "email"},
+            "name": {"type": "string", "maxLength": 200},
+            "country": {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166 alpha-2 service country"},
+        },
+    },
+    "Candidate": {
+        "type": "object",
+        "required": ["article_id", "title", "confidence"],
+        "properties": {
+            "article_id": {"type": "string"},
+            "title": {"type": "string"},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+    },
+    "Answer": {
+        "type": "object",
+        "required": [
+            "answered", "lang", "detected_lang", "article_id", "title", "answer", "answer_html",
+            "confidence", "candidates", "ticket", "escalation",
+        ],
+        "properties": {
+            "answered": {"type": "boolean"},
+            "lang": {**LANG, "description": "The language the answer is in."},
+            "detected_lang": {"type": ["string", "null"], "enum": [*CODES, None]},
+            "article_id": NULLABLE_STRING,
+            "title": NULLABLE_STRING,
+            "answer": {**NULLABLE_STRING, "description": "Markdown"},
+            "answer_html": {**NULLABLE_STRING, "description": "Sanitised HTML"},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "candidates": {"type": "array", "maxItems": 5, "items": {"$ref": "#/components/schemas/Candidate"}},
+            "ticket": {"type": ["object", "null"]},
+            "escalation": {
+                "type": ["object", "null"],
+                "properties": {"needs": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
+    },
+    "ArticleList": {
+        "type": "object",
+        "required": ["lang", "version", "articles"],
+        "properties": {
+            "lang": LANG,
+            "version": {"type": "string"},
+            "articles": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "title", "category"],
+                    "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "category": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": ["id", "category", "lang", "languages", "title", "questions", "body", "body_html"],
+        "properties": {
+            "id": {"type": "string"},
+            "category": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "updated": NULLABLE_STRING,
+            "lang": LANG,
+            "languages": {"type": "array", "items": LANG},
+            "title": {"type": "string"},
+            "questions": {"type": "array", "items": {"type": "string"}},
+            "body": {"type": "string"},
+            "body_html": {"type": "string"},
+        },
+    },
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+    "Ready": {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"enum": ["ready", "not_ready"]},
+            "checks": {"type": "object", "additionalProperties": {"type": "boolean"}},
+            "knowledge_version": {"type": "string"},
+            "knowledge_errors": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+LANG_PARAMETER = {"name": "lang", "in": "query", "required": False, "schema": LANG}
+
+PATHS: dict[str, dict] = {
+    "/api/v1/ask": {
+        "post": {
+            "summary": "Answer a supplier's question, or escalate it",
+            "requestBody": {"required": True, "content": _json("AskRequest")},
+            "responses": {"200": {"description": "An answer or an escalation", "content": _json("Answer")}, **ERRORS},
+        }
+    },
+    "/api/v1/articles": {
+        "get": {
+            "summary": "List the articles (id, title, category) in one language",
+            "parameters": [LANG_PARAMETER],
+            "responses": {"200": {"description": "Articles", "content": _json("ArticleList")}, "400": ERRORS["400"]},
+        }
+    },
+    "/api/v1/articles/{article_id}": {
+        "get": {
+            "summary": "One article in one language",
+            "parameters": [{"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}, LANG_PARAMETER],
+            "responses": {
+                "200": {"description": "The article", "content": _json("Article")},
+                "400": ERRORS["400"],
+                "404": _error_response("No such article"),
+            },
+        }
+    },
+    "/healthz": {"get": {"summary": "Alive", "responses": {"200": {"description": "Alive", "content": _json("Health")}}}},
+    "/readyz": {
+        "get": {
+            "summary": "Index loaded and database reachable",
+            "responses": {
+                "200": {"description": "Ready", "content": _json("Ready")},
+                "503": {"description": "Not ready", "content": _json("Ready")},
+            },
+        }
+    },
+    "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+}
+
+
+def document() -> dict:
+    """The whole OpenAPI document; other modules may add paths and schemas to PATHS / SCHEMAS."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Procuree supplier-help assistant",
+            "version": "1",
+            "description": "Answers supplier questions in en, fr, de, ko, zh-Hans and zh-Hant; "
+            "escalates what the knowledge base cannot answer into tickets.",
+        },
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }
