@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import errors, logs
+from . import errors, limits, logs
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
 
@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     logs.init_app(app)
+    limits.init_app(app)
     _init_knowledge(app)
     _register_blueprints(app)
     return app
@@ -45,9 +46,9 @@ def _init_knowledge(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .web import articles, ask, health
+    from .web import articles, ask, docs, health
 
-    for module in (ask, articles, health):
+    for module in (ask, articles, health, docs):
         app.register_blueprint(module.bp)
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, g, jsonify
 from indexer import Answer
 
 from ..knowledge import retriever
+from ..limits import ask_limit, limiter
 from ..rendering import markdown_to_html
 from ..validation import country_field, email_field, json_body, language, text_field
 
@@ -13,6 +14,7 @@ bp = Blueprint("ask", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/ask")
+@limiter.limit(ask_limit)
 def ask():
     data = json_body()
     question = text_field(data, "question", current_app.config["MAX_QUESTION_CHARS"], required=True)
