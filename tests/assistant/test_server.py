@@ -1,0 +1,120 @@
+"""The assistant served for real: `python app.py` and gunicorn on 127.0.0.1."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not become ready")
+
+
+def ask(url: str, question: str) -> dict:
+    request = urllib.request.Request(
+        url + "/api/v1/ask",
+        data=json.dumps({"question": question}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def serve(command: list[str], instance: Path, built_index: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(
+        os.environ,
+        ASSISTANT_INSTANCE=str(instance),
+        ASSISTANT_INDEX=str(built_index),
+        ASSISTANT_BACKGROUND_WORKER="false",
+        PORT=str(port),
+    )
+    command = [part.replace("{port}", str(port)) for part in command]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_python_app_py_answers_over_http(instance, built_index):
+    process, url = serve([sys.executable, "app.py", "--port", "{port}"], instance, built_index)
+    try:
+        wait_ready(url, process)
+        answer = ask(url, "Wie füge ich einen neuen Benutzer hinzu?")
+        assert (answer["answered"], answer["article_id"], answer["lang"]) == (True, "csp-add-user", "de")
+    finally:
+        stop(process)
+
+
+def test_gunicorn_with_two_workers_answers(instance, built_index):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "-w", "2", "-b", "127.0.0.1:{port}", "app:create_app()"]
+    process, url = serve(command, instance, built_index)
+    try:
+        wait_ready(url, process)
+        answer = ask(url, "연결 요청을 보내려면 어떻게 하나요?")
+        assert (answer["answered"], answer["lang"]) == (True, "ko")
+    finally:
+        stop(process)
+    assert process.returncode == 0
+
+
+def test_broken_knowledge_refuses_to_start(tmp_path):
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("id: broken\ncategory: [oops\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "app.py", "--knowledge", str(folder), "--instance", str(tmp_path / "inst"), "--port", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "broken.yaml:3: YAML does not parse" in result.stderr
+    assert "not starting: 1 problem(s)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rate_limit_answers_429_as_json(instance, built_index):
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "RATE_LIMIT_ASK": "2 per minute",
+                      "BACKGROUND_WORKER": False})
+    client = app.test_client()
+    for _ in range(2):
+        assert client.post("/api/v1/ask", json={"question": "PO?"}).status_code == 200
+    limited = client.post("/api/v1/ask", json={"question": "PO?"})
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0
