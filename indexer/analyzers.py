@@ -71,13 +71,14 @@ def korean_morphemes(text: str) -> Tokens:
     the index, so 요청을 / 요청은 / 요청에서 all become 요청.
     """
     tokens: Tokens = []
-    end = -1
+    end, prefix = -1, ""
     for tok in kiwi().tokenize(unicodedata.normalize("NFKC", text)):
         if tok.tag in ("SL", "SN") and tok.start == end and tokens:
             tokens[-1] += tok.form.lower()  # Kiwi cuts CS0012345 and 2FA at the digits
         elif tok.tag.startswith(_KO_CONTENT_TAGS) and tok.form not in _KO_STOP:
-            tokens.append(tok.form.lower())
+            tokens.append(prefix + tok.form.lower() if tok.tag.startswith("N") else tok.form.lower())
         end = tok.start + tok.len if tok.tag in ("SL", "SN") else -1
+        prefix = tok.form if tok.tag == "XPN" else ""  # 비+활성: "disable" must not read as "enable"
     return tokens
 
 
