@@ -11,6 +11,7 @@ to an article it also does to a question.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -151,6 +152,35 @@ def decompound(lexicon: frozenset[str]) -> Step:
     return step
 
 
+_SEPARABLE_PARTICLES = frozenset("ab an auf aus bei ein fest her hin los mit nach um vor weg zu zurück".split())
+
+
+def rejoin_separable_verbs(lexicon: frozenset[str]) -> Step:
+    """German verbs whose particle went to the end: "Wie reiche ich ein Ticket ein?" also yields "einreichen".
+
+    A question ending in a separable particle gets, for each other word,
+    the corpus word that particle + word begins (when there is one).
+    """
+    words = tuple(sorted(lexicon))
+
+    def known_word_starting(prefix: str) -> str | None:
+        i = bisect.bisect_left(words, prefix)
+        return words[i] if i < len(words) and words[i].startswith(prefix) else None
+
+    def step(tokens: Tokens) -> Tokens:
+        if len(tokens) < 2 or tokens[-1] not in _SEPARABLE_PARTICLES:
+            return tokens
+        particle, joined = tokens[-1], []
+        for token in tokens[:-1]:
+            stems = (token, token[:-1], token[:-2]) if len(token) > 4 else (token,)
+            found = next(filter(None, (known_word_starting(particle + s) for s in stems)), None)
+            if found:
+                joined.append(found)
+        return tokens + joined
+
+    return step
+
+
 def bigrams(tokens: Tokens) -> Tokens:
     """Character bigrams of Han runs; Latin words and single characters pass."""
     out: Tokens = []
@@ -256,6 +286,7 @@ def german(lexicon: frozenset[str] = frozenset()) -> Analyzer:
     return Analyzer(
         word_tokens,
         (
+            rejoin_separable_verbs(lexicon),
             stop_filter(LANGUAGES["de"].stopwords),
             number_words(LANGUAGES["de"].numbers),
             decompound(lexicon),

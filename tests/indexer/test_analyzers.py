@@ -56,6 +56,17 @@ def test_stop_words_go_but_on_and_off_stay():
     assert terms == ["turn", "on", "off"]
 
 
+def test_german_separable_verbs_meet_their_infinitive():
+    lexicon = lexicon_of(["Schalten Sie die Zwei-Faktor-Authentifizierung aus: ausschalten, einladen"])
+    assert {"ausschalt", "schalt"} <= set(analyzer_for("de", lexicon)("Wie schalte ich 2FA aus?"))
+    assert "einlad" in analyzer_for("de", lexicon)("Wie lade ich einen Kollegen ein?")
+
+
+def test_korean_negative_prefix_stays_on_its_noun():
+    terms = analyzer_for("ko")("2단계 인증 비활성화")
+    assert "비활성" in terms
+
+
 def test_compound_split_needs_known_parts():
     lexicon = frozenset({"verbindung", "anfrage", "daten"})
     assert split_compound("verbindungsanfrage", lexicon) == ["verbindung", "anfrage"]
