@@ -1,0 +1,126 @@
+"""What suppliers asked that nothing answered, grouped so editors see what to write next.
+
+Questions that were escalated or marked unhelpful are clustered per
+language: the language's analyzer first drops the question frame ("how do
+I", 어떻게 하나요, 怎么办), then character n-gram TF-IDF of what remains
+(robust to typos and inflection), cosine distance, and average-linkage
+agglomerative clustering cut at a distance rather than at a preset number
+of clusters.  Each cluster reports its size, how many distinct suppliers
+it affects, three examples, and the closest existing article with the
+assistant's confidence in it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .analyzers import analyzer_for, fold_for_matching
+from .retrieval import Retriever
+
+DISTANCE_THRESHOLD = 0.8  # cosine distance at which two groups stop merging
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """One question that went unanswered (``escalated``) or did not help (``unhelpful``)."""
+
+    text: str
+    lang: str
+    reason: str
+    asked_at: dt.datetime | None = None
+    supplier: str | None = None  # an opaque per-supplier key, never an email
+
+
+@dataclass
+class Cluster:
+    lang: str
+    questions: list[AskedQuestion]
+    closest_article: str | None = None
+    closest_title: str | None = None
+    confidence: float = 0.0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.questions)
+
+    @property
+    def suppliers(self) -> int:
+        """Distinct suppliers affected; a question without a known supplier counts as one."""
+        known = {q.supplier for q in self.questions if q.supplier}
+        return len(known) + sum(1 for q in self.questions if not q.supplier)
+
+
+def find_gaps(questions: Sequence[AskedQuestion], retriever: Retriever | None = None) -> list[Cluster]:
+    """Cluster the questions per language, most suppliers affected first."""
+    clusters: list[Cluster] = []
+    for lang in sorted({q.lang for q in questions}):
+        group = [q for q in questions if q.lang == lang]
+        for members, representative in _cluster(group):
+            cluster = Cluster(lang, members, examples=_examples(members, representative))
+            if retriever is not None:
+                _attach_closest(cluster, representative, retriever)
+            clusters.append(cluster)
+    return sorted(clusters, key=lambda c: (-c.suppliers, -c.size, c.lang, c.examples[0]))
+
+
+def _cluster(group: list[AskedQuestion]) -> list[tuple[list[AskedQuestion], str]]:
+    """Groups of similar questions, each with its most central question."""
+    if len(group) == 1:
+        return [(group, group[0].text)]
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyze = analyzer_for(group[0].lang)
+    texts = [" ".join(analyze(q.text)) or _normalise(q.text) for q in group]
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(texts)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=DISTANCE_THRESHOLD
+    ).fit_predict(vectors.toarray())
+    result = []
+    for label in sorted(set(labels)):
+        index = np.flatnonzero(labels == label)
+        similarity = (vectors[index] @ vectors[index].T).toarray().mean(axis=1)
+        result.append(([group[i] for i in index], group[index[int(np.argmax(similarity))]].text))
+    return result
+
+
+def _examples(members: list[AskedQuestion], representative: str) -> list[str]:
+    """The central question first, then other distinct wordings."""
+    seen, examples = set(), []
+    for text in [representative, *(q.text for q in members)]:
+        key = _normalise(text)
+        if key not in seen:
+            seen.add(key)
+            examples.append(text)
+    return examples[:EXAMPLES]
+
+
+def _attach_closest(cluster: Cluster, representative: str, retriever: Retriever) -> None:
+    answer = retriever.ask(representative, cluster.lang)
+    if answer.candidates:
+        best = answer.candidates[0]
+        cluster.closest_article, cluster.closest_title, cluster.confidence = best.article_id, best.title, best.confidence
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", fold_for_matching(text)).strip()
+
+
+def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
+    """'30d', '12h' or '2w' before now, or an ISO date."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    match = re.fullmatch(r"(\d+)([hdw])", value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return now - dt.timedelta(**{{"h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"since must look like 30d, 12h, 2w or 2026-11-01, not {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
