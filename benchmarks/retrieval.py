@@ -39,7 +39,7 @@ from indexer import Retriever  # noqa: E402
 from indexer.articles import Article, Translation, read_article  # noqa: E402
 from indexer.detect import detect  # noqa: E402
 from indexer.languages import CODES, LANGUAGES  # noqa: E402
-from indexer.scoring import bm25_scores, bm25_weights, document_frequencies, idf_lucene, top_k  # noqa: E402
+from indexer.scoring import bm25_top_k, bm25_weights, column_max, document_frequencies, idf_lucene  # noqa: E402
 
 SEED = 20261126
 K = 10
@@ -168,18 +168,18 @@ def synthetic_articles(n: int, langs: Sequence[str], pools: dict[str, list[str]]
 
 
 def build_ours(docs: list[list[str]]) -> Search:
-    """Term counts as ``indexer/index.py:field_weighted_counts`` makes them (one field), then indexer.scoring."""
+    """Term counts as ``indexer/index.py:field_weighted_counts`` makes them (one field), then
+    indexer.scoring: BM25 weights once, and per query the exact top k by MaxScore pruning."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(analyzer=lambda tokens: tokens, lowercase=False)
     tf = vectorizer.fit_transform(docs)
     weights = bm25_weights(tf, idf_lucene(document_frequencies(tf), len(docs)), K1, B)
+    upper = column_max(weights)
     vocab = dict(vectorizer.vocabulary_)
 
     def search(query: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        scores = bm25_scores(weights, [vocab[t] for t in query if t in vocab])
-        best = top_k(scores, K)
-        return best, scores[best]
+        return bm25_top_k(weights, upper, [vocab[t] for t in query if t in vocab], K)
 
     return search
 

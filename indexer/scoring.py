@@ -61,7 +61,9 @@ def bm25_weights(
     norm = k1 * (1.0 - b + b * lengths / avgdl)
     rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
     data = idf[tf.indices] * tf.data * (k1 + 1.0) / (tf.data + norm[rows])
-    return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+    weights = sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+    weights.sort_indices()
+    return weights
 
 
 def column_sum(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -79,6 +81,69 @@ def column_sum(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarr
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
     values = matrix.data[offsets] * np.repeat(weights, lengths)
     return np.bincount(matrix.indices[offsets], weights=values, minlength=matrix.shape[0])
+
+
+def column_max(matrix: sparse.csc_matrix) -> np.ndarray:
+    """Each column's largest entry (0 for an empty column): a term's most a document can get."""
+    result = np.zeros(matrix.shape[1])
+    filled = np.flatnonzero(np.diff(matrix.indptr))
+    if filled.size:
+        result[filled] = np.maximum.reduceat(matrix.data, matrix.indptr[filled])
+    return result
+
+
+def values_at(matrix: sparse.csc_matrix, column: int, rows: np.ndarray) -> np.ndarray:
+    """matrix[rows, column] for many rows at once (0 where absent), by binary search."""
+    start, end = matrix.indptr[column], matrix.indptr[column + 1]
+    if end == start:
+        return np.zeros(rows.size)
+    stored = matrix.indices[start:end]  # sorted: bm25_weights sorts them
+    where = np.minimum(np.searchsorted(stored, rows), end - start - 1)
+    return np.where(stored[where] == rows, matrix.data[start + where], 0.0)
+
+
+def bm25_top_k(
+    weights: sparse.csc_matrix, upper: np.ndarray, term_ids: Sequence[int], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact k best documents and their scores, touching few postings (MaxScore).
+
+    Terms are taken from the highest possible contribution (``upper``, the
+    column maxima) down.  Documents that none of the first terms contain can
+    score at most the sum of the remaining terms' maxima; once the k-th best
+    score among the documents that do exceeds that, no other document can
+    enter the top k, and the remaining (frequent, long) postings are only
+    looked up for those candidates instead of being read whole.
+    """
+    if not len(term_ids):
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
+    bounds = upper[unique] * counts
+    by_bound = np.argsort(-bounds, kind="stable")
+    unique, counts, bounds = unique[by_bound], counts[by_bound].astype(np.float64), bounds[by_bound]
+    remaining = np.concatenate((np.cumsum(bounds[::-1])[::-1][1:], [0.0]))
+    lengths = weights.indptr[unique + 1] - weights.indptr[unique]
+    cheap = int(np.searchsorted(np.cumsum(lengths), weights.shape[0] // 50, side="right"))
+    seen, marked = np.zeros(weights.shape[0], dtype=bool), 0
+    for split in range(max(cheap, 1), unique.size + 1):
+        for term in unique[marked:split]:  # the short lists of rare terms are read whole
+            seen[weights.indices[weights.indptr[term] : weights.indptr[term + 1]]] = True
+        marked = split
+        docs = np.flatnonzero(seen)
+        if docs.size > weights.shape[0] // 8:  # most documents are candidates: score them all at once
+            return _dense_top_k(weights, unique, counts, k)
+        scores = sum(values_at(weights, t, docs) * c for t, c in zip(unique, counts))
+        best = top_k(scores, k)
+        kth = scores[best[-1]] if best.size == k else 0.0
+        if remaining[split - 1] < kth or split == unique.size:
+            return docs[best], scores[best]
+    raise AssertionError("unreachable")
+
+
+def _dense_top_k(weights, terms: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    scores = column_sum(weights, terms, counts)
+    best = top_k(scores, k)
+    best = best[scores[best] > 0]
+    return best, scores[best]
 
 
 def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarray:

@@ -4,7 +4,16 @@ import pytest
 from rank_bm25 import BM25Okapi
 from sklearn.feature_extraction.text import CountVectorizer
 
-from indexer.scoring import bm25_scores, bm25_weights, document_frequencies, idf_function, idf_lucene, top_k
+from indexer.scoring import (
+    bm25_scores,
+    bm25_top_k,
+    bm25_weights,
+    column_max,
+    document_frequencies,
+    idf_function,
+    idf_lucene,
+    top_k,
+)
 
 CORPUS = [
     "supplier connects customer coupa portal".split(),
@@ -59,3 +68,23 @@ def test_top_k_is_best_first_and_stable():
     assert top_k(scores, 3).tolist() == [1, 3, 2]
     assert top_k(scores, 10).tolist() == [1, 3, 2, 0, 4]
     assert top_k(np.array([]), 3).tolist() == []
+
+
+def test_pruned_top_k_equals_exhaustive_top_k():
+    """MaxScore may skip postings but never changes the k best documents or their scores."""
+    rng = np.random.default_rng(7)
+    vocabulary_size, n_docs = 400, 600
+    zipf = 1 / np.arange(1, vocabulary_size + 1)
+    corpus = [list(map(str, rng.choice(vocabulary_size, size=30, p=zipf / zipf.sum()))) for _ in range(n_docs)]
+    tf, vocabulary = _matrix(corpus)
+    weights = bm25_weights(tf, idf_lucene(document_frequencies(tf), n_docs))
+    upper = column_max(weights)
+    for _ in range(200):
+        query = [vocabulary[t] for t in map(str, rng.choice(vocabulary_size, size=rng.integers(1, 9), p=zipf / zipf.sum())) if t in vocabulary]
+        exhaustive = bm25_scores(weights, query)
+        best = top_k(exhaustive, 10)
+        best = best[exhaustive[best] > 0]  # documents without any query term are no match
+        docs, scores = bm25_top_k(weights, upper, query, 10)
+        np.testing.assert_allclose(scores, exhaustive[best], atol=1e-12)
+        clear = scores[-1] + 1e-9  # documents strictly above the k-th score are the same, ties aside
+        assert set(docs[scores > clear].tolist()) == set(best[exhaustive[best] > clear].tolist())
