@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from . import errors, limits, logs
+from . import cli, db, errors, limits, logs, outbox, tickets, worker
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
 
@@ -30,8 +32,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     logs.init_app(app)
     limits.init_app(app)
+    db.init_app(app)  # migrates the schema; safe when several workers start at once
+    outbox.init_app(app)
+    tickets.init_app(app)
+    cli.init_app(app)
     _init_knowledge(app)
     _register_blueprints(app)
+    worker.init_app(app)  # last: its loop uses everything above
     return app
 
 
@@ -43,12 +50,17 @@ def _init_knowledge(app: Flask) -> None:
     )
     held.load()  # a broken base with no previous good index refuses to start
     app.extensions["knowledge"] = held
+    if float(app.config["RELOAD_POLL_SECONDS"]) > 0:
+        held.watch(float(app.config["RELOAD_POLL_SECONDS"]))
+    if app.config["RELOAD_ON_SIGHUP"] and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=held.reload_if_changed, kwargs={"force": True}).start())
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .web import articles, ask, docs, health
+    from . import openapi_tickets  # noqa: F401  (adds the ticket routes to the OpenAPI document)
+    from .web import admin, agent, articles, ask, decisions, docs, health, session, tickets
 
-    for module in (ask, articles, health, docs):
+    for module in (ask, articles, health, docs, tickets, session, agent, decisions, admin):
         app.register_blueprint(module.bp)
 
 

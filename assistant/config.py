@@ -17,7 +17,10 @@ DEFAULTS = {
     "KNOWLEDGE": str(ROOT / "knowledge"),  # folder of article YAML files
     "INDEX": "",  # a folder written by `python -m indexer build`; empty: build at start
     "DATABASE_URL": "",  # empty: sqlite:///<instance>/assistant.sqlite3
-    "REQUIRED_LANGUAGES": "en fr de ko zh-Hans zh-Hant",
+    "REQUIRED_LANGUAGES": "en fr de ko zh-Hans zh-Hant",  # every article must have these
+    "RELOAD_POLL_SECONDS": 2.0,  # check the knowledge folder for changes this often; 0 turns it off
+    "RELOAD_ON_SIGHUP": True,  # `kill -HUP <pid>` reloads the knowledge folder
+    "ADMIN_TOKEN": "",  # bearer token of /api/v1/admin and the editors' page; empty: they answer 401
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
     "MAX_JSON_BYTES": 64 * 1024,  # a JSON body larger than this is refused with 413
     "MAX_QUESTION_CHARS": 1000,
@@ -54,6 +57,8 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",  # the session cookie is not sent by cross-site forms
     "ATTACHMENTS_MAX_FILES": 5,  # per request
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # per file
+    "RATE_LIMIT_TICKETS": "20 per minute;200 per hour",  # POST /api/v1/tickets per client address (each sends mail)
+    "RATE_LIMIT_SESSION": "10 per minute;60 per hour",  # session codes asked and tried per client address
 }
 
 

@@ -116,6 +116,19 @@ SCHEMAS: dict[str, dict] = {
             "body_html": {"type": "string"},
         },
     },
+    "AdminStatus": {
+        "type": "object",
+        "required": ["version", "loaded_at", "source", "articles", "languages", "errors", "error_at"],
+        "properties": {
+            "version": {"type": "string"},
+            "loaded_at": {"type": "string"},
+            "source": {"type": "string"},
+            "articles": {"type": "integer"},
+            "languages": {"type": "array", "items": LANG},
+            "errors": {"type": "array", "items": {"type": "string"}},
+            "error_at": NULLABLE_STRING,
+        },
+    },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
     "Ready": {
         "type": "object",
@@ -127,6 +140,10 @@ SCHEMAS: dict[str, dict] = {
             "knowledge_errors": {"type": "array", "items": {"type": "string"}},
         },
     },
+}
+
+SECURITY_SCHEMES: dict[str, dict] = {
+    "adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN from configuration"},
 }
 
 LANG_PARAMETER = {"name": "lang", "in": "query", "required": False, "schema": LANG}
@@ -167,6 +184,24 @@ PATHS: dict[str, dict] = {
             },
         }
     },
+    "/api/v1/admin/status": {
+        "get": {
+            "summary": "Knowledge version served, when it was loaded, and the last reload's problems",
+            "security": [{"adminToken": []}],
+            "responses": {"200": {"description": "Status", "content": _json("AdminStatus")}, "401": _error_response("No or wrong admin token")},
+        }
+    },
+    "/api/v1/admin/reload": {
+        "post": {
+            "summary": "Validate the knowledge folder and swap the index in; the old one keeps serving on problems",
+            "security": [{"adminToken": []}],
+            "responses": {
+                "200": {"description": "Reloaded", "content": _json("AdminStatus")},
+                "401": _error_response("No or wrong admin token"),
+                "422": _error_response("The knowledge folder has problems (listed in error.problems)"),
+            },
+        }
+    },
     "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
 }
 
@@ -182,5 +217,5 @@ def document() -> dict:
             "escalates what the knowledge base cannot answer into tickets.",
         },
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
     }

@@ -83,3 +83,25 @@ def countries() -> frozenset[str]:
     from babel import Locale
 
     return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def choice_field(data: dict, name: str, choices: tuple[str, ...], required: bool = False) -> str | None:
+    """One of ``choices``; 422 naming them otherwise."""
+    value = text_field(data, name, max(len(c) for c in choices), required)
+    if value is not None and value not in choices:
+        raise ApiError(422, f"'{name}' must be one of: {', '.join(choices)}.", field=name)
+    return value
+
+
+def string_list(data: dict, name: str, max_items: int, max_chars: int) -> tuple[str, ...]:
+    """A list of short strings (a single string counts as one); empty items are dropped."""
+    value = data.get(name)
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ApiError(422, f"'{name}' must be a list of strings.", field=name)
+    items = [item.strip() for item in items if item.strip()]
+    if len(items) > max_items or any(len(item) > max_chars for item in items):
+        raise ApiError(422, f"'{name}' takes at most {max_items} items of {max_chars} characters.", field=name)
+    return tuple(items)

@@ -39,7 +39,9 @@ def instance(tmp_path) -> Path:
 
 @pytest.fixture
 def app(instance, built_index):
-    return create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "TESTING": True})
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "TESTING": True, "BACKGROUND_WORKER": False})
+    yield app
+    app.extensions["db"].dispose()
 
 
 @pytest.fixture
@@ -56,3 +58,34 @@ def runner(app):
 def knowledge_copy(tmp_path) -> Path:
     """A writable copy of the shipped knowledge folder."""
     return Path(shutil.copytree(KNOWLEDGE, tmp_path / "knowledge"))
+
+
+AGENT_TOKEN = "agent-token-for-tests"
+
+
+@pytest.fixture
+def agent_headers(app) -> dict[str, str]:
+    """Turns the agent API on and returns the headers that pass its bearer check."""
+    app.config["AGENT_TOKEN"] = AGENT_TOKEN
+    return {"Authorization": f"Bearer {AGENT_TOKEN}"}
+
+
+@pytest.fixture
+def ticket_store(app):
+    """The app's ticket store (same SQLite file as the client's)."""
+    return app.extensions["tickets"]
+
+
+@pytest.fixture
+def raise_ticket(client):
+    """POST /api/v1/tickets with sensible defaults; returns (number, reference, response JSON)."""
+
+    def raise_(**fields):
+        body = {"email": "supplier@example.com", "name": "Ana Lima", "subject": "Invoice INV-7 unpaid",
+                "description": "Our invoice INV-7 from March is still unpaid.", "lang": "en", **fields}
+        response = client.post("/api/v1/tickets", json=body)
+        assert response.status_code == 201, response.get_json()
+        data = response.get_json()
+        return data["number"], data["reference"], data
+
+    return raise_

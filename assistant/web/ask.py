@@ -9,6 +9,7 @@ from ..knowledge import retriever
 from ..limits import ask_limit, limiter
 from ..rendering import markdown_to_html
 from ..validation import country_field, email_field, json_body, language, text_field
+from .tickets import escalate
 
 bp = Blueprint("ask", __name__, url_prefix="/api/v1")
 
@@ -20,12 +21,13 @@ def ask():
     question = text_field(data, "question", current_app.config["MAX_QUESTION_CHARS"], required=True)
     chosen = language(data.get("lang"))
     email = email_field(data)
-    text_field(data, "name", 200)
-    country_field(data)
+    name = text_field(data, "name", 200)
+    country = country_field(data)
     answer = retriever().ask(question, chosen)
     g.log_fields = {"lang": answer.lang, "answered": answer.answered}
+    ticket = escalate(answer, email, name, country) if email and not answer.answered else None
     escalation = None if answer.answered or email else {"needs": ["email", "name"]}
-    return jsonify(answer_json(answer, ticket=None, escalation=escalation))
+    return jsonify(answer_json(answer, ticket=ticket, escalation=escalation))
 
 
 def answer_json(answer: Answer, ticket: dict | None, escalation: dict | None) -> dict:

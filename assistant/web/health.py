@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from .. import db
 from ..knowledge import knowledge
 
 bp = Blueprint("health", __name__)
@@ -16,7 +17,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     held = knowledge()
-    checks = {"index": held.ready}
+    checks = {"index": held.ready, "database": db.ping()}
     body = {"status": "ready" if all(checks.values()) else "not_ready", "checks": checks}
     if held.ready:
         body["knowledge_version"] = held.current().version

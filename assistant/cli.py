@@ -1,0 +1,87 @@
+"""Operators' commands: ``python -m assistant <group> <command>``.
+
+    tickets autoclose        close tickets whose proposed solution went unanswered (cron; idempotent)
+    outbox dispatch          deliver due events and send due mail once (cron, if the worker is off)
+    outbox dead-letters      list the events that were given up on
+    outbox replay ID         retry a dead letter (outbox id or event id) with a fresh window
+
+The same groups are on ``flask --app app`` through ``init_app``.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from . import db, notifications, outbox
+from .tickets import store
+
+
+@click.group("tickets")
+def tickets_group() -> None:
+    """Ticket maintenance."""
+
+
+@tickets_group.command("autoclose")
+@with_appcontext
+def autoclose() -> None:
+    """Close every ticket whose solution was neither accepted nor rejected in time."""
+    closed = store().autoclose()
+    click.echo(f"auto-closed {len(closed)} ticket(s)" + (f": {' '.join(closed)}" if closed else ""))
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The event outbox and its dead letters."""
+
+
+@outbox_group.command("dispatch")
+@with_appcontext
+def dispatch() -> None:
+    """Deliver every due event to the hooks and send every due mail, once."""
+    report = outbox.dispatch_app()
+    mails = notifications.send_due(db.engine(), current_app.config)
+    click.echo(f"events: {report.delivered} delivered, {report.retrying} to retry, {report.dead} dead; mails: {mails}")
+
+
+@outbox_group.command("dead-letters")
+@with_appcontext
+def dead_letters() -> None:
+    """List dead letters: id, event id, type, ticket, attempts, when given up, last error."""
+    rows = outbox.dead_letters(db.engine())
+    if not rows:
+        click.echo("no dead letters")
+    for row in rows:
+        number = (row.payload.get("ticket") or {}).get("number", "-")
+        click.echo(f"{row.id}\t{row.event_id}\t{row.type}\t{number}\tattempts={row.attempts}\t"
+                   f"dead since {row.dead_at.isoformat(timespec='seconds')}\t{row.last_error}")
+
+
+@outbox_group.command("replay")
+@click.argument("ident")
+@with_appcontext
+def replay(ident: str) -> None:
+    """Put dead letter IDENT (outbox id or event id) back in line; the next dispatch retries it."""
+    if not outbox.replay(db.engine(), ident):
+        raise click.ClickException(f"no dead letter {ident!r}; see `python -m assistant outbox dead-letters`")
+    click.echo(f"replaying {ident}")
+
+
+def init_app(app: Flask) -> None:
+    for group in (tickets_group, outbox_group):
+        app.cli.add_command(group)
+
+
+@click.group()
+@click.option("--instance", envvar="ASSISTANT_INSTANCE", help="Instance folder (default ./instance).")
+@click.pass_context
+def main(ctx: click.Context, instance: str | None) -> None:
+    """Operate the supplier-help assistant's tickets and events."""
+    from . import create_app
+
+    app = create_app({"INSTANCE": instance, "BACKGROUND_WORKER": False})
+    ctx.with_resource(app.app_context())
+
+
+main.add_command(tickets_group)
+main.add_command(outbox_group)

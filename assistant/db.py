@@ -1,0 +1,285 @@
+"""The database: one SQLAlchemy Core engine per app, its tables and versioned migrations.
+
+SQLite in the instance folder by default; any SQLAlchemy URL in
+``DATABASE_URL`` (PostgreSQL, say) works the same, because nothing outside
+the SQLite connect hook is dialect-specific SQL.  Migrations run at start:
+each is claimed by inserting its row into ``schema_version`` before it runs,
+in the same transaction, so several gunicorn workers starting at once apply
+it exactly once (the losers hit the primary key, roll back, and move on).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import (
+    JSON, Column, DateTime, Engine, ForeignKey, Integer, MetaData, String, Table, Text,
+    create_engine, event, func, or_, select, text, update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware times")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+metadata = MetaData()
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(9), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),  # SHA-256 of the reference code
+    Column("email", String(254), nullable=False, index=True),
+    Column("name", String(200)),
+    Column("supplier_name", String(200)),
+    Column("supplier_number", String(64)),
+    Column("country", String(2)),
+    Column("lang", String(8), nullable=False),
+    Column("category", String(64)),
+    Column("subject", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("refs", JSON, nullable=False),  # {"invoice_numbers": [...], "po_numbers": [...]}
+    Column("priority", String(20), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("resolution", String(20)),
+    Column("question", Text),  # the question the assistant could not answer
+    Column("detected_lang", String(8)),
+    Column("articles_tried", JSON, nullable=False),
+    Column("previous_number", String(9)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("solution_proposed_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+)
+
+ticket_history = Table(
+    "ticket_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("status_from", String(20)),
+    Column("status_to", String(20), nullable=False),
+    Column("message", Text),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),  # as the supplier named it, for display
+    Column("stored_name", String(64), nullable=False, unique=True),  # random, on disk
+    Column("kind", String(8), nullable=False),  # pdf, png, jpg, csv, xlsx, docx, txt
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+def _delivery_columns() -> list[Column]:
+    """The retry bookkeeping shared by the event outbox and the mail queue."""
+    return [
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("retry_from", UtcDateTime, nullable=False),  # creation, or the last replay
+        Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("claimed_until", UtcDateTime),
+        Column("claim", String(32)),
+        Column("last_error", Text),
+        Column("dead_at", UtcDateTime),
+    ]
+
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
+    Column("payload", JSON, nullable=False),
+    Column("done", JSON, nullable=False),  # names of the hooks that already have it
+    Column("delivered_at", UtcDateTime),
+    *_delivery_columns(),
+)
+
+mail = Table(
+    "mail", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("to_addr", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
+    Column("sent_at", UtcDateTime),  # handed to the SMTP server
+    Column("kept_at", UtcDateTime),  # no SMTP configured: kept here and logged
+    *_delivery_columns(),
+)
+
+session_codes = Table(
+    "session_codes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),  # HMAC of email and code
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("used_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+def _v1_tickets(conn: Connection) -> None:
+    """Tickets, history, attachments, the event outbox, the mail queue, session codes."""
+    metadata.create_all(conn, tables=[tickets, ticket_history, attachments, outbox, mail, session_codes])
+
+
+# Append-only: never edit a step that has shipped.  A schema change adds a
+# step (ALTER, new table) and updates the Table objects above to match.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_tickets]
+
+_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
+schema_version = Table(
+    "schema_version", MetaData(), Column("version", Integer, primary_key=True), Column("applied_at", String(40))
+)
+
+
+def database_url(config, instance: str | Path) -> str:
+    """DATABASE_URL, or SQLite in the instance folder when it is empty."""
+    return config.get("DATABASE_URL") or f"sqlite:///{Path(instance) / 'assistant.sqlite3'}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite connections get WAL, a busy timeout and foreign keys."""
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # first: the WAL switch may wait
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def current_version(engine: Engine) -> int:
+    """The highest migration applied (0 for a new database)."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(schema_version.c.version), 0))).scalar_one()
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema to the latest version; idempotent and safe to race.  Returns the version."""
+    for attempt in range(5):
+        try:
+            return _migrate_once(engine)
+        except DBAPIError as exc:  # e.g. two workers creating schema_version at the same instant
+            if attempt == 4:
+                raise
+            log.warning("migration raced another process, retrying: %s", exc.__class__.__name__)
+    raise AssertionError("unreachable")
+
+
+def _migrate_once(engine: Engine) -> int:
+    with engine.begin() as conn:
+        conn.execute(text(_VERSION_TABLE))
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version <= current_version(engine):
+            continue
+        try:
+            with engine.begin() as conn:  # the INSERT takes the write lock before any DDL
+                conn.execute(schema_version.insert().values(version=version, applied_at=utcnow().isoformat()))
+                step(conn)
+            log.info("database migrated to version %d (%s)", version, step.__name__)
+        except IntegrityError:
+            log.info("migration %d was applied by another process", version)
+    return current_version(engine)
+
+
+def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_seconds: float, limit: int = 50):
+    """Rows of a delivery table that are ``pending`` and due, each claimed by one atomic UPDATE.
+
+    Several processes may poll the same table: a row is only handed to the
+    caller whose UPDATE changed it, so no two workers deliver it at once.
+    """
+    token = secrets.token_hex(8)
+    due = (
+        pending
+        & table.c.dead_at.is_(None)
+        & (table.c.next_attempt_at <= now)
+        & or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
+    )
+    with engine.connect() as conn:
+        ids = conn.execute(select(table.c.id).where(due).order_by(table.c.id).limit(limit)).scalars().all()
+    until = now + dt.timedelta(seconds=lease_seconds)
+    claimed = []
+    for row_id in ids:
+        with engine.begin() as conn:
+            won = conn.execute(update(table).where(due & (table.c.id == row_id)).values(claimed_until=until, claim=token))
+        if won.rowcount == 1:
+            claimed.append(row_id)
+    if not claimed:
+        return token, []
+    with engine.connect() as conn:
+        return token, conn.execute(select(table).where(table.c.id.in_(claimed)).order_by(table.c.id)).all()
+
+
+def retry_delay(attempts: int, config) -> float:
+    """Seconds before the next attempt: OUTBOX_RETRY_SECONDS doubled per attempt, capped."""
+    first, cap = float(config["OUTBOX_RETRY_SECONDS"]), float(config["OUTBOX_RETRY_MAX_SECONDS"])
+    return min(first * 2 ** max(attempts - 1, 0), cap)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and bring its schema up to date."""
+    url = database_url(app.config, app.instance_path)
+    engine = make_engine(url)
+    migrate(engine)
+    app.extensions["db"] = engine
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["db"]
+
+
+def ping(bind: Engine | None = None) -> bool:
+    """True when the database answers and carries our schema (for /readyz)."""
+    try:
+        return current_version(bind or engine()) >= len(MIGRATIONS)
+    except SQLAlchemyError as exc:
+        log.warning("database unreachable: %s", exc.__class__.__name__)
+        return False

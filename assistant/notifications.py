@@ -1,0 +1,166 @@
+"""Emails to suppliers in their ticket's language: queued with the change, sent afterwards.
+
+``queue`` inserts the message into the ``mail`` table inside the caller's
+transaction (a ticket is never created without its confirmation email).
+``send_due`` hands pending messages to the SMTP server when SMTP_HOST is
+set (standard library ``smtplib``), retrying with backoff; without SMTP
+the message stays in the table and is logged, its address and text only at
+debug level.  The accept/reject links of a proposed solution carry a signed
+token (itsdangerous) bound to that proposal, so an old link cannot accept a
+later one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import Engine, update
+
+from . import db
+from .mail_messages import MESSAGES
+
+if TYPE_CHECKING:
+    from .tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+TICKET_MAILS = ("created", "info_requested", "solution_proposed", "closed")
+SECRET_KINDS = ("created", "session_code")  # their text is dropped once sent
+DECISION_SALT = "procuree-decision"
+DECISION_MAX_AGE = 60 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One email, ready to queue."""
+
+    kind: str
+    lang: str
+    to: str
+    subject: str
+    body: str
+    ticket_id: int | None = None
+
+
+def text(lang: str, key: str, **fields: Any) -> str:
+    """One message in ``lang`` (English if the language is unknown), placeholders filled."""
+    return MESSAGES.get(lang, MESSAGES["en"])[key].format(**fields)
+
+
+def compose(kind: str, lang: str, to: str, name: str | None = None, ticket_id: int | None = None, **fields: Any) -> Mail:
+    """A whole email: greeting, the ``kind`` text, signature."""
+    hello = text(lang, "hello_name", name=name) if name else text(lang, "hello")
+    body = f"{hello}\n\n{text(lang, kind + '.body', **fields)}\n\n{text(lang, 'signature')}\n"
+    return Mail(kind, lang, to, text(lang, kind + ".subject", **fields), body, ticket_id)
+
+
+def ticket_mail(kind: str, ticket: Ticket, *, days: int, reference: str | None = None,
+                message: str | None = None, links: tuple[str, str] | None = None) -> Mail:
+    """The supplier's email for one ticket event (one of TICKET_MAILS)."""
+    fields: dict[str, Any] = {"number": ticket.number, "subject": ticket.subject, "reference": reference,
+                              "message": message or "", "days": days}
+    if kind == "closed":
+        fields["reason"] = text(ticket.lang, f"reason.{ticket.resolution}", days=days)
+        fields["note"] = f"\n{message}\n" if message else ""
+    if links:
+        fields["accept_url"], fields["reject_url"] = links
+    return compose(kind, ticket.lang, ticket.email, ticket.name, ticket.id, **fields)
+
+
+def decision_links(public_url: str, secret: str, ticket: Ticket) -> tuple[str, str]:
+    """Accept and reject URLs for the solution just proposed on ``ticket``."""
+    serializer = URLSafeTimedSerializer(secret, salt=DECISION_SALT)
+    base = f"{public_url.rstrip('/')}/tickets/{ticket.number}"
+    proposed = ticket.solution_proposed_at.isoformat()
+    return tuple(
+        f"{base}/{action}?token={serializer.dumps({'n': ticket.number, 'a': action, 'p': proposed})}"
+        for action in ("accept", "reject")
+    )
+
+
+def read_decision(secret: str, token: str) -> dict[str, str] | None:
+    """The content of a decision token, or None if forged or older than 60 days."""
+    try:
+        return URLSafeTimedSerializer(secret, salt=DECISION_SALT).loads(token, max_age=DECISION_MAX_AGE)
+    except BadData:
+        return None
+
+
+def queue(conn, mail: Mail, now: dt.datetime) -> None:
+    """Insert ``mail`` in the caller's transaction; ``send_due`` delivers it."""
+    conn.execute(db.mail.insert().values(
+        kind=mail.kind, lang=mail.lang, to_addr=mail.to, subject=mail.subject, body=mail.body,
+        ticket_id=mail.ticket_id, created_at=now, retry_from=now, next_attempt_at=now, attempts=0,
+    ))
+
+
+def send_due(engine: Engine, config, now: dt.datetime | None = None) -> int:
+    """Send (or, without SMTP, keep and log) every due message; returns how many were handled."""
+    now = now or db.utcnow()
+    pending = db.mail.c.sent_at.is_(None) & db.mail.c.kept_at.is_(None)
+    # 10 mails with a 30 s SMTP timeout each fit well inside the 600 s lease
+    token, rows = db.claim_due(engine, db.mail, pending, now, lease_seconds=600, limit=10)
+    if not rows:
+        return 0
+    if not config.get("SMTP_HOST"):
+        for row in rows:
+            _finish(engine, row, token, kept_at=now)
+            log.info("mail %d (%s, %s) kept in the mail table: SMTP_HOST is not set", row.id, row.kind, row.lang)
+            log.debug("mail %d to %s: %s\n%s", row.id, row.to_addr, row.subject, row.body)
+        return len(rows)
+    try:
+        with _smtp(config) as server:
+            for row in rows:
+                _send_one(engine, server, config, row, token, now)
+    except (OSError, smtplib.SMTPException) as exc:
+        for row in rows:
+            _failed(engine, row, token, now, config, f"SMTP connection: {exc}")
+    return len(rows)
+
+
+def _smtp(config) -> smtplib.SMTP:
+    host, port, timeout = config["SMTP_HOST"], int(config["SMTP_PORT"]), 30
+    if config.get("SMTP_SSL"):
+        server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+        if config.get("SMTP_STARTTLS"):
+            server.starttls(context=ssl.create_default_context())
+    if config.get("SMTP_USERNAME"):
+        server.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+    return server
+
+
+def _send_one(engine: Engine, server: smtplib.SMTP, config, row, token: str, now: dt.datetime) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], row.to_addr, row.subject
+    message.set_content(row.body)
+    try:
+        server.send_message(message)
+    except smtplib.SMTPException as exc:
+        _failed(engine, row, token, now, config, str(exc))
+        return
+    _finish(engine, row, token, sent_at=now, **({"body": ""} if row.kind in SECRET_KINDS else {}))
+    log.info("mail %d (%s, %s) sent", row.id, row.kind, row.lang)
+
+
+def _failed(engine: Engine, row, token: str, now: dt.datetime, config, error: str) -> None:
+    attempts = row.attempts + 1
+    values = {"attempts": attempts, "last_error": error[:300],
+              "next_attempt_at": now + dt.timedelta(seconds=db.retry_delay(attempts, config))}
+    if now - row.retry_from >= dt.timedelta(hours=float(config["OUTBOX_GIVE_UP_HOURS"])):
+        values["dead_at"] = now
+    _finish(engine, row, token, **values)
+    log.warning("mail %d (%s) attempt %d failed: %s", row.id, row.kind, attempts, error[:300])
+
+
+def _finish(engine: Engine, row, token: str, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(db.mail).where((db.mail.c.id == row.id) & (db.mail.c.claim == token))
+                     .values(claimed_until=None, claim=None, **values))

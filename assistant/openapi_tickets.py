@@ -1,0 +1,147 @@
+"""The ticket, session and agent routes in the OpenAPI document (added to ``openapi.PATHS``)."""
+from __future__ import annotations
+
+from indexer.languages import CODES
+
+from .openapi import ERRORS, PATHS, SCHEMAS, _error_response, _json
+from .tickets import PRIORITIES, STATUSES
+
+NS = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^CS[0-9]{7}$"}}
+KEY = {"name": "X-Ticket-Key", "in": "header", "required": False, "schema": {"type": "string"},
+       "description": "The reference code; not needed with a supplier session for the ticket's address."}
+NOT_FOUND = _error_response("Unknown number, or wrong or missing key: the same answer")
+CONFLICT = _error_response("The ticket's status does not allow this (a closed ticket: open a new one)")
+UNAUTHORISED = _error_response("Missing or wrong credentials")
+AGENT_AUTH = "Needs the header Authorization: Bearer <AGENT_TOKEN>."
+
+SUMMARY_KEYS = ("number", "subject", "status", "resolution", "priority", "lang", "created_at", "updated_at", "closed_at")
+TICKET = {
+    "number": {"type": "string", "pattern": "^CS[0-9]{7}$"},
+    "email": {"type": "string"},
+    "name": NS, "supplier_name": NS, "supplier_number": NS, "country": NS, "category": NS,
+    "lang": {"type": "string", "enum": list(CODES)},
+    "subject": {"type": "string"}, "description": {"type": "string"},
+    "references": {"type": "object", "properties": {"invoice_numbers": STRINGS, "po_numbers": STRINGS}},
+    "priority": {"enum": list(PRIORITIES)},
+    "status": {"enum": list(STATUSES)},
+    "resolution": {"enum": ["accepted", "auto_closed", "closed_by_agent", None]},
+    "question": {**NS, "description": "The question the assistant could not answer"},
+    "detected_lang": NS,
+    "articles_tried": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}},
+    "previous_number": NS,
+    "created_at": TIME, "updated_at": TIME, "solution_proposed_at": NS, "closed_at": NS,
+    "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+}
+
+SCHEMAS.update({
+    "Attachment": {"type": "object", "required": ["id", "filename", "type", "size"], "properties": {
+        "id": {"type": "integer"}, "filename": {"type": "string"}, "type": {"enum": ["pdf", "png", "jpg", "csv", "xlsx", "docx", "txt"]},
+        "content_type": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"}}},
+    "HistoryEntry": {"type": "object", "required": ["kind", "actor", "at", "status_to"], "properties": {
+        "kind": {"type": "string"}, "actor": {"type": "string"}, "at": TIME,
+        "status_from": NS, "status_to": {"enum": list(STATUSES)}, "message": NS}},
+    "TicketSnapshot": {"type": "object", "required": list(TICKET), "properties": TICKET},
+    "Ticket": {"type": "object", "required": [*TICKET, "history"], "properties": {
+        **TICKET, "history": {"type": "array", "items": {"$ref": "#/components/schemas/HistoryEntry"}}}},
+    "TicketCreated": {"allOf": [{"$ref": "#/components/schemas/Ticket"}, {
+        "required": ["reference"], "properties": {"reference": {"type": "string", "minLength": 10}}}]},
+    "TicketSummaries": {"type": "object", "required": ["email", "tickets"], "properties": {
+        "email": {"type": "string"}, "tickets": {"type": "array", "maxItems": 5, "items": {
+            "type": "object", "required": list(SUMMARY_KEYS), "properties": {k: TICKET.get(k, NS) for k in SUMMARY_KEYS}}}}},
+    "AgentTicketList": {"type": "object", "required": ["total", "limit", "offset", "tickets"], "properties": {
+        "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+        "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/TicketSnapshot"}}}},
+    "NewTicket": {"type": "object", "required": ["email", "subject", "description"], "properties": {
+        "email": {"type": "string", "format": "email"}, "name": {"type": "string", "maxLength": 200},
+        "subject": {"type": "string", "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
+        "lang": {"enum": list(CODES)}, "country": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+        "supplier_name": {"type": "string"}, "supplier_number": {"type": "string"}, "category": {"type": "string"},
+        "invoice_numbers": STRINGS, "po_numbers": STRINGS,
+        "previous_number": {"type": "string", "description": "A closed ticket this one follows up"},
+        "attachments": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"},
+                        "description": "multipart only: pdf, png, jpg, csv, xlsx, docx or txt, 10 MB each"}}},
+    "Message": {"type": "object", "properties": {"message": {"type": "string", "maxLength": 5000},
+                                                 "agent": {"type": "string", "maxLength": 80}}},
+    "Comment": {"type": "object", "properties": {"comment": {"type": "string", "maxLength": 5000}}},
+    "Priority": {"type": "object", "required": ["priority"], "properties": {"priority": {"enum": list(PRIORITIES)}}},
+    "SessionCode": {"type": "object", "required": ["email"], "properties": {
+        "email": {"type": "string", "format": "email"}, "lang": {"enum": list(CODES)}}},
+    "SessionCodeSent": {"type": "object", "required": ["sent", "expires_in"], "properties": {
+        "sent": {"const": True}, "expires_in": {"type": "integer"}}},
+    "SessionOpen": {"type": "object", "required": ["email", "code"], "properties": {
+        "email": {"type": "string"}, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+    "Session": {"type": "object", "required": ["email", "expires_at"], "properties": {
+        "email": {"type": "string"}, "expires_at": TIME}},
+})
+
+
+def _op(summary: str, ok: str, schema: str | None, request: str | None = None, status: str = "200", **errors) -> dict:
+    operation = {"summary": summary, "responses": {status: {"description": ok, **({"content": _json(schema)} if schema else {})}}}
+    if request:
+        operation["requestBody"] = {"required": True, "content": _json(request)}
+    operation["responses"].update(errors)
+    return operation
+
+
+def _supplier(summary: str, request: str | None, **errors) -> dict:
+    return {**_op(summary, "The ticket and its history", "Ticket", request, **errors), "parameters": [NUMBER, KEY]}
+
+
+def _agent(summary: str, request: str | None) -> dict:
+    operation = _op(summary, "The ticket and its history", "Ticket", request, **{
+        "401": UNAUTHORISED, "404": _error_response("No such ticket"), "409": CONFLICT, "422": ERRORS["422"]})
+    return {**operation, "parameters": [NUMBER], "description": AGENT_AUTH}
+
+
+HTML = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+STALE = {**HTML, "description": "An HTML page: the link no longer matches the ticket"}
+MISSING_COMMENT = {**HTML, "description": "An HTML page: a rejection needs a comment"}
+DECISION = {"parameters": [NUMBER, {"name": "token", "in": "query", "required": True, "schema": {"type": "string"}}]}
+
+PATHS.update({
+    "/api/v1/tickets": {
+        "post": {**_op("Raise a ticket (JSON, or multipart/form-data with attachments)", "Created", "TicketCreated",
+                       status="201", **{k: ERRORS[k] for k in ("400", "413", "415", "422")}),
+                 "requestBody": {"required": True, "content": {**_json("NewTicket"),
+                                 "multipart/form-data": {"schema": {"$ref": "#/components/schemas/NewTicket"}}}}},
+        "get": _op("The 5 most recent tickets of the address proven in this session", "Tickets", "TicketSummaries",
+                   **{"401": UNAUTHORISED}),
+    },
+    "/api/v1/tickets/{number}": {"get": _supplier("A ticket and its history", None, **{"404": NOT_FOUND})},
+    "/api/v1/tickets/{number}/reply": {"post": _supplier("Add information (JSON, or multipart with attachments)", "Message",
+                                                         **{"404": NOT_FOUND, "409": CONFLICT, "422": ERRORS["422"]})},
+    "/api/v1/tickets/{number}/accept": {"post": _supplier("Accept the proposed solution; the ticket closes", "Comment",
+                                                          **{"404": NOT_FOUND, "409": CONFLICT})},
+    "/api/v1/tickets/{number}/reject": {"post": _supplier("Reject the proposed solution with a comment; it reopens", "Comment",
+                                                          **{"404": NOT_FOUND, "409": CONFLICT, "422": ERRORS["422"]})},
+    "/api/v1/session/code": {"post": _op("Email a one-time 6-digit code", "Sent", "SessionCodeSent", "SessionCode",
+                                         status="202", **{"422": ERRORS["422"], "429": ERRORS["429"]})},
+    "/api/v1/session": {
+        "post": _op("Trade the code for a session cookie", "Session opened", "Session", "SessionOpen",
+                    **{"401": UNAUTHORISED, "429": ERRORS["429"]}),
+        "delete": {"summary": "End the session", "responses": {"204": {"description": "Ended"}}},
+    },
+    "/api/v1/agent/tickets": {"get": {
+        **_op("Tickets, business-critical first then oldest first", "Tickets", "AgentTicketList",
+              **{"401": UNAUTHORISED, "422": ERRORS["422"]}),
+        "description": AGENT_AUTH,
+        "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                       for name in ("status", "priority", "email", "q", "limit", "offset")]}},
+    "/api/v1/agent/tickets/{number}": {"get": _agent("A ticket with its history", None)},
+    "/api/v1/agent/tickets/{number}/priority": {"post": _agent("Set the priority", "Priority")},
+    "/api/v1/agent/tickets/{number}/request-info": {"post": _agent("Ask the supplier for information", "Message")},
+    "/api/v1/agent/tickets/{number}/propose-solution": {"post": _agent("Propose a solution", "Message")},
+    "/api/v1/agent/tickets/{number}/close": {"post": _agent("Close the ticket", "Message")},
+    "/api/v1/agent/tickets/{number}/attachments/{attachment_id}": {"get": {
+        "summary": "Download an attachment", "description": AGENT_AUTH,
+        "parameters": [NUMBER, {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "The file, as a download"}, "401": UNAUTHORISED, "404": _error_response("No such file")}}},
+    "/tickets/{number}/accept": {"get": {"summary": "Emailed link: confirm accepting", **DECISION, "responses": {"200": HTML, "409": STALE}},
+                                 "post": {"summary": "Accept (form post from that page)", **DECISION, "responses": {"200": HTML, "409": STALE}}},
+    "/tickets/{number}/reject": {"get": {"summary": "Emailed link: confirm rejecting", **DECISION, "responses": {"200": HTML, "409": STALE}},
+                                 "post": {"summary": "Reject with a comment (form post)", **DECISION,
+                                          "responses": {"200": HTML, "409": STALE, "422": MISSING_COMMENT}}},
+})

@@ -1,0 +1,420 @@
+"""Tickets: what a supplier raised, its lifecycle, and the store that keeps both.
+
+Every change is one transaction that updates the ticket, appends a history
+entry (actor and time), writes the outbox event(s) for the escalation hooks
+and queues the supplier's email: a crash leaves all of them or none.  A
+status change is a conditional UPDATE (``WHERE status = <the status we
+read>``), so two agents, or an agent and the auto-close, cannot both win.
+
+Lifecycle (``ACTIONS`` is the whole table; anything not in it is a 409)::
+
+    new --set_priority--> open --request_info--> info_requested --reply--> open
+    new/open/info_requested/reopened --propose_solution--> solution_proposed
+    solution_proposed --accept--> closed (accepted)
+                      --reject--> reopened --propose_solution--> ...
+                      --auto_close--> closed (auto_closed, after 4 business days)
+    any open status --close--> closed (closed_by_agent)
+    closed: terminal; open a new ticket that names it in previous_number
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import business_days, db, notifications, outbox
+from .config import as_list
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("new", "open", "info_requested", "solution_proposed", "reopened", "closed")
+ACTIVE = STATUSES[:-1]
+PRIORITIES = ("business_critical", "high", "normal")  # the agent list's order
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read from an email, typed by hand
+REFERENCE_LENGTH = 12  # 60 bits
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing that can happen to a ticket: who does it, which statuses it moves, what it emits."""
+
+    name: str
+    actor: str  # supplier, agent or system
+    moves: dict[str, str]  # status before -> status after; a status not listed is refused
+    events: tuple[str, ...]  # outbox event types, in order
+    mail: str | None = None  # the supplier's notification
+    resolution: str | None = None
+    needs_message: bool = False
+
+
+ACTIONS = {a.name: a for a in (
+    Action("reply", "supplier", {"new": "new", "open": "open", "info_requested": "open", "reopened": "reopened"},
+           ("updated",), needs_message=True),
+    Action("set_priority", "agent", {s: ("open" if s == "new" else s) for s in ACTIVE}, ("updated",)),
+    Action("request_info", "agent", {s: "info_requested" for s in ("new", "open", "info_requested", "reopened")},
+           ("info_requested",), mail="info_requested", needs_message=True),
+    Action("propose_solution", "agent", {s: "solution_proposed" for s in ("new", "open", "info_requested", "reopened")},
+           ("solution_proposed",), mail="solution_proposed", needs_message=True),
+    Action("accept", "supplier", {"solution_proposed": "closed"}, ("accepted", "closed"), "closed", "accepted"),
+    Action("reject", "supplier", {"solution_proposed": "reopened"}, ("rejected",), needs_message=True),
+    Action("auto_close", "system", {"solution_proposed": "closed"}, ("closed",), "closed", "auto_closed"),
+    Action("close", "agent", {s: "closed" for s in ACTIVE}, ("closed",), "closed", "closed_by_agent"),
+)}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change: what happened, who did it, when, and the status it left."""
+
+    kind: str  # "created" or an action name
+    actor: str
+    at: dt.datetime
+    status_from: str | None
+    status_to: str
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": _iso(self.at)}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file stored with a ticket (its bytes live under a random name in the instance folder)."""
+
+    id: int
+    filename: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    stored_name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "filename": self.filename, "type": self.kind, "content_type": self.content_type,
+                "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What a supplier (or an escalated question) brings; validated by the web layer."""
+
+    email: str
+    subject: str
+    description: str
+    lang: str
+    name: str | None = None
+    supplier_name: str | None = None
+    supplier_number: str | None = None
+    country: str | None = None
+    category: str | None = None
+    invoice_numbers: tuple[str, ...] = ()
+    po_numbers: tuple[str, ...] = ()
+    question: str | None = None
+    detected_lang: str | None = None
+    articles_tried: tuple[dict[str, Any], ...] = ()
+    previous_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A ticket as read from the store; ``history`` is filled only for single-ticket reads."""
+
+    id: int
+    number: str
+    email: str
+    name: str | None
+    supplier_name: str | None
+    supplier_number: str | None
+    country: str | None
+    lang: str
+    category: str | None
+    subject: str
+    description: str
+    references: dict[str, list[str]]
+    priority: str
+    status: str
+    resolution: str | None
+    question: str | None
+    detected_lang: str | None
+    articles_tried: tuple[dict[str, Any], ...]
+    previous_number: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    solution_proposed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    attachments: tuple[Attachment, ...] = ()
+    history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The ticket as events and the API show it (never the reference code or its hash)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("id", "history")}
+        data["articles_tried"] = list(self.articles_tried)
+        data["attachments"] = [a.to_dict() for a in self.attachments]
+        for name in ("created_at", "updated_at", "solution_proposed_at", "closed_at"):
+            data[name] = _iso(data[name])
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.snapshot(), "history": [h.to_dict() for h in self.history]}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def new_number() -> str:
+    """``CS`` and 7 random digits: unguessable order, nothing revealed about volume."""
+    return f"CS{secrets.randbelow(10**7):07d}"
+
+
+def new_reference() -> str:
+    """12 characters from an alphabet without look-alikes: about 60 random bits."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def hash_reference(reference: str) -> str:
+    """SHA-256 of the normalised code: 60 random bits need no slow hash, only no plaintext at rest."""
+    normalised = "".join(reference.split()).replace("-", "").upper()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+_NO_TICKET = hash_reference("no ticket has this code")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the store needs from the configuration: links, signing key, the auto-close rule."""
+
+    public_url: str
+    secret_key: str
+    autoclose_days: int = 4
+    holidays: frozenset[dt.date] = frozenset()
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        return cls(config["PUBLIC_URL"], config["SECRET_KEY"], int(config["AUTOCLOSE_BUSINESS_DAYS"]),
+                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), config["BUSINESS_TIMEZONE"])
+
+
+class TicketStore:
+    """Creates, reads and changes tickets; the only code that writes the ticket tables."""
+
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine, self.settings = engine, settings
+
+    # --- creating ------------------------------------------------------------
+
+    def create(self, new: NewTicket, files=(), actor: str = "supplier",
+               now: dt.datetime | None = None) -> tuple[Ticket, str]:
+        """A new ticket with its files; returns it and its reference code (shown only this once)."""
+        now, reference = now or db.utcnow(), new_reference()
+        for _ in range(20):  # a number collision is rare; the unique index catches it
+            try:
+                with self.engine.begin() as conn:
+                    ticket_id = self._insert(conn, new, new_number(), reference, now)
+                    _insert_files(conn, ticket_id, files, now)
+                    ticket = self._load(conn, ticket_id)
+                    self._record(conn, ticket, "created", actor, None, None, now, ("created",))
+                    mail = notifications.ticket_mail("created", ticket, days=self.settings.autoclose_days,
+                                                     reference=reference)
+                    notifications.queue(conn, mail, now)
+                return self.get(ticket.number), reference
+            except IntegrityError as exc:
+                if "number" not in str(exc.orig).lower():
+                    raise
+                log.info("ticket number collision, drawing another")
+        raise RuntimeError("could not draw a free ticket number")
+
+    def _insert(self, conn, new: NewTicket, number: str, reference: str, now: dt.datetime) -> int:
+        values = {k: v for k, v in asdict(new).items() if k not in ("invoice_numbers", "po_numbers")}
+        values.update(
+            number=number, key_hash=hash_reference(reference), priority="normal", status="new",
+            refs={"invoice_numbers": list(new.invoice_numbers), "po_numbers": list(new.po_numbers)},
+            articles_tried=list(new.articles_tried), created_at=now, updated_at=now,
+        )
+        return conn.execute(db.tickets.insert().values(**values)).inserted_primary_key[0]
+
+    # --- reading -------------------------------------------------------------
+
+    def get(self, number: str) -> Ticket | None:
+        """The ticket with its attachments and history, or None (no access check: callers decide)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(db.tickets.c.id).where(db.tickets.c.number == number)).first()
+            return self._load(conn, row.id, history=True) if row else None
+
+    def find(self, number: str, reference: str | None) -> Ticket | None:
+        """The ticket only if ``reference`` is its code; same work whether or not the number exists."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(db.tickets.c.id, db.tickets.c.key_hash)
+                               .where(db.tickets.c.number == number)).first()
+            given = hash_reference(reference or "")
+            matches = hmac.compare_digest(given, row.key_hash if row else _NO_TICKET)
+            return self._load(conn, row.id, history=True) if row and matches and reference else None
+
+    def recent_for(self, email: str, limit: int = 5) -> list[Ticket]:
+        """The newest tickets raised from ``email``, newest first."""
+        query = (select(db.tickets).where(db.tickets.c.email == email)
+                 .order_by(db.tickets.c.created_at.desc(), db.tickets.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [_ticket(row) for row in conn.execute(query)]
+
+    def search(self, status: str | None = None, priority: str | None = None, email: str | None = None,
+               text: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
+        """Tickets matching every given filter, business-critical first, then oldest first; and the total."""
+        t = db.tickets
+        where = []
+        if status:  # "active" means every status but closed
+            where.append(t.c.status != "closed" if status == "active" else t.c.status == status)
+        if priority:
+            where.append(t.c.priority == priority)
+        if email:
+            where.append(t.c.email == email)
+        if text:
+            where.append(or_(t.c.subject.icontains(text, autoescape=True), t.c.number == text.upper()))
+        rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=t.c.priority, else_=len(PRIORITIES))
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+            rows = conn.execute(select(t).where(*where).order_by(rank, t.c.created_at, t.c.id).limit(limit).offset(offset))
+            return [_ticket(row) for row in rows], total
+
+    def _load(self, conn, ticket_id: int, history: bool = False) -> Ticket:
+        row = conn.execute(select(db.tickets).where(db.tickets.c.id == ticket_id)).one()
+        files = tuple(Attachment(r.id, r.filename, r.kind, r.content_type, r.size, r.sha256, r.stored_name)
+                      for r in conn.execute(select(db.attachments).where(db.attachments.c.ticket_id == ticket_id)
+                                            .order_by(db.attachments.c.id)))
+        entries = ()
+        if history:
+            h = db.ticket_history
+            entries = tuple(HistoryEntry(r.kind, r.actor, r.at, r.status_from, r.status_to, r.message)
+                            for r in conn.execute(select(h).where(h.c.ticket_id == ticket_id).order_by(h.c.id)))
+        return _ticket(row, files, entries)
+
+    # --- changing ------------------------------------------------------------
+
+    def apply(self, number: str, action_name: str, actor: str | None = None, message: str | None = None,
+              priority: str | None = None, files=(), now: dt.datetime | None = None) -> Ticket:
+        """Do ``action_name`` to the ticket; 404 if it does not exist, 409 if its status forbids it."""
+        action, now = ACTIONS[action_name], now or db.utcnow()
+        if action.name == "set_priority" and priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        for _ in range(5):
+            ticket = self.get(number)
+            if ticket is None:
+                raise ApiError(404, f"No ticket {number}.")
+            target = _target(action, ticket)
+            with self.engine.begin() as conn:
+                if not self._move(conn, ticket, action, target, priority, now):
+                    continue  # changed under us: read it again and re-check
+                _insert_files(conn, ticket.id, files, now)
+                after = self._load(conn, ticket.id)
+                self._record(conn, after, action.name, actor or action.actor, ticket.status, message, now, action.events)
+                self._notify(conn, after, action, message, now)
+            return self.get(number)
+        raise ApiError(409, f"Ticket {number} is changing right now; please try again.")
+
+    def _move(self, conn, ticket: Ticket, action: Action, target: str, priority: str | None, now: dt.datetime) -> bool:
+        values: dict[str, Any] = {"status": target, "updated_at": now}
+        if action.name == "set_priority":
+            values["priority"] = priority
+        if target == "solution_proposed":
+            values["solution_proposed_at"] = now
+        if target == "closed":
+            values.update(closed_at=now, resolution=action.resolution)
+        changed = conn.execute(update(db.tickets).where(
+            (db.tickets.c.id == ticket.id) & (db.tickets.c.status == ticket.status)
+            & (db.tickets.c.updated_at == ticket.updated_at)
+        ).values(**values))
+        return changed.rowcount == 1
+
+    def _record(self, conn, ticket: Ticket, kind: str, actor: str, before: str | None, message: str | None,
+                now: dt.datetime, events: tuple[str, ...]) -> None:
+        conn.execute(db.ticket_history.insert().values(
+            ticket_id=ticket.id, kind=kind, actor=actor, status_from=before, status_to=ticket.status,
+            message=message, at=now,
+        ))
+        change = {"action": kind, "actor": actor, "from": before, "to": ticket.status, "message": message}
+        for event_type in events:
+            outbox.enqueue(conn, event_type, ticket, change, now)
+
+    def _notify(self, conn, ticket: Ticket, action: Action, message: str | None, now: dt.datetime) -> None:
+        if not action.mail:
+            return
+        links = None
+        if action.mail == "solution_proposed":
+            links = notifications.decision_links(self.settings.public_url, self.settings.secret_key, ticket)
+        mail = notifications.ticket_mail(action.mail, ticket, days=self.settings.autoclose_days, message=message, links=links)
+        notifications.queue(conn, mail, now)
+
+    # --- auto-close ----------------------------------------------------------
+
+    def deadline(self, ticket: Ticket) -> dt.datetime | None:
+        """When the proposed solution on ``ticket`` closes by itself (None if none is proposed)."""
+        if ticket.status != "solution_proposed" or ticket.solution_proposed_at is None:
+            return None
+        s = self.settings
+        return business_days.autoclose_deadline(ticket.solution_proposed_at, s.autoclose_days, s.holidays, s.timezone)
+
+    def autoclose(self, now: dt.datetime | None = None) -> list[str]:
+        """Close every ticket whose proposed solution outlived its deadline; idempotent. Returns their numbers."""
+        now = now or db.utcnow()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(db.tickets).where(
+                (db.tickets.c.status == "solution_proposed") & (db.tickets.c.solution_proposed_at <= now)
+            )).all()
+        closed = []
+        for ticket in map(_ticket, rows):
+            if now < self.deadline(ticket):
+                continue
+            try:
+                self.apply(ticket.number, "auto_close", now=now)
+                closed.append(ticket.number)
+            except ApiError:  # accepted, rejected or closed meanwhile: nothing to do
+                continue
+        if closed:
+            log.info("auto-closed %d ticket(s)", len(closed))
+        return closed
+
+
+def _target(action: Action, ticket: Ticket) -> str:
+    """The status ``action`` leads to from the ticket's status, or the 409 that explains why not."""
+    if ticket.status == "closed":
+        raise ApiError(409, f"Ticket {ticket.number} is closed and cannot be reopened. Open a new ticket and give "
+                            f"{ticket.number} as previous_number.", "ticket_closed", previous_number=ticket.number)
+    if ticket.status not in action.moves:
+        allowed = ", ".join(action.moves)
+        raise ApiError(409, f"Ticket {ticket.number} is {ticket.status}: '{action.name}' is only possible when it is "
+                            f"{allowed}.", "invalid_transition", ticket_status=ticket.status)
+    return action.moves[ticket.status]
+
+
+def _insert_files(conn, ticket_id: int, files, now: dt.datetime) -> None:
+    for f in files:
+        conn.execute(db.attachments.insert().values(
+            ticket_id=ticket_id, filename=f.filename, stored_name=f.stored_name, kind=f.kind,
+            content_type=f.content_type, size=f.size, sha256=f.sha256, created_at=now,
+        ))
+
+
+def _ticket(row, files: tuple[Attachment, ...] = (), history: tuple[HistoryEntry, ...] = ()) -> Ticket:
+    data = {name: getattr(row, name) for name in Ticket.__dataclass_fields__ if name in row._fields}
+    data.update(references=row.refs, articles_tried=tuple(row.articles_tried or ()), attachments=files, history=history)
+    return Ticket(**data)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["tickets"] = TicketStore(app.extensions["db"], Settings.from_config(app.config))
+
+
+def store() -> TicketStore:
+    """The current app's ticket store."""
+    return current_app.extensions["tickets"]

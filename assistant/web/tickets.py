@@ -1,0 +1,172 @@
+"""The supplier's ticket API: raise a ticket, look it up, reply, accept or reject a solution.
+
+A ticket is reached with its number and the ``X-Ticket-Key`` header (the
+reference code from the confirmation email), or through a session that
+proved the ticket's email address.  Anything else, including a number that
+does not exist, is the same 404: the API never tells whether a number exists.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+
+from indexer.detect import detect
+
+from .. import attachments, sessions
+from ..errors import ApiError
+from ..limits import limiter
+from ..tickets import NewTicket, Ticket, store
+from ..validation import country_field, email_field, json_body, language, string_list, text_field
+
+bp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets")
+
+NUMBER = re.compile(r"^CS\d{7}$")
+NOT_FOUND = "No ticket with this number and reference code."
+LIST_FIELDS = ("invoice_numbers", "po_numbers")
+MAX_MESSAGE = 5000
+
+
+@bp.post("")
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_TICKETS"])  # each ticket sends an email
+def create():
+    """201 with the ticket and its reference code; JSON, or multipart with up to 5 attachments."""
+    data, uploads = ticket_input()
+    new = new_ticket(data)
+    ticket, reference = create_with_files(new, uploads)
+    response = jsonify({**ticket.to_dict(), "reference": reference})
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.number}"
+    return response, 201
+
+
+@bp.get("")
+def recent():
+    """The 5 most recent tickets of the address proven in this session."""
+    email = sessions.current_email()
+    if email is None:
+        raise ApiError(401, "Prove your email address first: POST /api/v1/session/code, then /api/v1/session.")
+    return jsonify({"email": email, "tickets": [summary(t) for t in store().recent_for(email, 5)]})
+
+
+@bp.get("/<number>")
+def show(number: str):
+    """The ticket and its history, for the holder of its key or its address's session."""
+    return jsonify(authorised(number).to_dict())
+
+
+@bp.post("/<number>/reply")
+def reply(number: str):
+    """More information from the supplier; answers an info request (JSON or multipart)."""
+    ticket = authorised(number)
+    data, uploads = ticket_input()
+    message = text_field(data, "message", MAX_MESSAGE, required=True)
+    return jsonify(apply_with_files(ticket, "reply", message, uploads).to_dict())
+
+
+@bp.post("/<number>/accept")
+def accept(number: str):
+    """Accept the proposed solution (optional ``comment``); the ticket closes."""
+    ticket = authorised(number)
+    data = json_body() if request.content_length else {}
+    comment = text_field(data, "comment", MAX_MESSAGE)
+    return jsonify(store().apply(ticket.number, "accept", message=comment).to_dict())
+
+
+@bp.post("/<number>/reject")
+def reject(number: str):
+    """Reject the proposed solution; ``comment`` is required; the ticket reopens for the agent."""
+    ticket = authorised(number)
+    comment = text_field(json_body(), "comment", MAX_MESSAGE, required=True)
+    return jsonify(store().apply(ticket.number, "reject", message=comment).to_dict())
+
+
+def authorised(number: str) -> Ticket:
+    """The ticket if the caller holds its reference code or a session for its address; else 404."""
+    number = number.upper()
+    ticket = store().find(number if NUMBER.match(number) else "", request.headers.get("X-Ticket-Key", ""))
+    if ticket is None and (email := sessions.current_email()):
+        held = store().get(number) if NUMBER.match(number) else None
+        ticket = held if held is not None and held.email == email else None
+    if ticket is None:
+        raise ApiError(404, NOT_FOUND)
+    return ticket
+
+
+def ticket_input() -> tuple[dict, list]:
+    """The request's fields and files: a JSON object, or multipart form fields plus ``attachments``."""
+    if request.mimetype == "multipart/form-data":
+        form = request.form
+        data = {key: form.getlist(key) if key in LIST_FIELDS else form.get(key) for key in form}
+        return data, request.files.getlist("attachments")
+    return json_body(), []
+
+
+def new_ticket(data: dict) -> NewTicket:
+    """Validate a new ticket's fields; the language is detected from the text when not given."""
+    subject = text_field(data, "subject", 200, required=True)
+    description = text_field(data, "description", MAX_MESSAGE, required=True)
+    previous = text_field(data, "previous_number", 9)
+    if previous is not None and not NUMBER.match(previous.upper()):
+        raise ApiError(422, "'previous_number' must look like CS0012345.", field="previous_number")
+    return NewTicket(
+        email=email_field(data, required=True),
+        subject=subject,
+        description=description,
+        lang=language(data.get("lang")) or detect(f"{subject}\n{description}").lang,
+        name=text_field(data, "name", 200),
+        supplier_name=text_field(data, "supplier_name", 200),
+        supplier_number=text_field(data, "supplier_number", 64),
+        country=country_field(data),
+        category=text_field(data, "category", 64),
+        invoice_numbers=string_list(data, "invoice_numbers", 20, 64),
+        po_numbers=string_list(data, "po_numbers", 20, 64),
+        previous_number=previous.upper() if previous else None,
+    )
+
+
+def _file_limits() -> tuple:
+    config = current_app.config
+    return attachments.folder(current_app.instance_path), config["ATTACHMENTS_MAX_FILES"], config["ATTACHMENT_MAX_BYTES"]
+
+
+def create_with_files(new: NewTicket, uploads: list) -> tuple[Ticket, str]:
+    """Store the files, then the ticket; if the ticket fails the files go too."""
+    folder, max_files, max_bytes = _file_limits()
+    files = attachments.store(uploads, folder, max_files, max_bytes)
+    try:
+        return store().create(new, files)
+    except BaseException:
+        attachments.discard(files, folder)
+        raise
+
+
+def apply_with_files(ticket: Ticket, action: str, message: str | None, uploads: list) -> Ticket:
+    folder, max_files, max_bytes = _file_limits()
+    files = attachments.store(uploads, folder, max_files, max_bytes)
+    try:
+        return store().apply(ticket.number, action, message=message, files=files)
+    except BaseException:
+        attachments.discard(files, folder)
+        raise
+
+
+def summary(ticket: Ticket) -> dict:
+    """What a ticket list shows of one ticket."""
+    keys = ("number", "subject", "status", "resolution", "priority", "lang", "created_at", "updated_at", "closed_at")
+    snapshot = ticket.snapshot()
+    return {key: snapshot[key] for key in keys}
+
+
+def escalate(answer, email: str, name: str | None, country: str | None) -> dict:
+    """A ticket for a question the assistant could not answer; what the chat shows of it."""
+    question = answer.question
+    subject = " ".join(question.split())
+    subject = subject if len(subject) <= 120 else subject[:119].rstrip() + "…"
+    new = NewTicket(
+        email=email, subject=subject, description=question, lang=answer.lang, name=name, country=country,
+        question=question, detected_lang=answer.detected_lang,
+        articles_tried=tuple({"article_id": c.article_id, "title": c.title, "confidence": c.confidence}
+                             for c in answer.candidates),
+    )
+    ticket, reference = store().create(new)
+    return {"number": ticket.number, "reference": reference, "status": ticket.status, "lang": ticket.lang}

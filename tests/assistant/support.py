@@ -1,0 +1,131 @@
+"""Helpers shared by the ticket tests: a real webhook receiver and the OpenAPI response check."""
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jsonschema
+
+from assistant.openapi import document
+
+
+def matches_document(path: str, method: str, response) -> None:
+    """The response has a status and a body the OpenAPI document declares for this route."""
+    spec = document()
+    declared = spec["paths"][path][method]["responses"][str(response.status_code)]
+    schema = declared["content"]["application/json"]["schema"]
+    jsonschema.validate(response.get_json(), {"components": spec["components"], **schema},
+                        cls=jsonschema.Draft202012Validator)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that records what it gets; it can be down, then come back on its port."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0):
+        self.port, self.status, self.delay = free_port(), status, delay
+        self.received: list[tuple[dict, bytes]] = []
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/procuree"
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(receiver.delay)
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def event_ids(self) -> list[str]:
+        return [headers["X-Procuree-Event-Id"] for headers, _ in self.received]
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.received) >= count, f"got {len(self.received)} deliveries, expected {count}"
+
+
+class SmtpServer:
+    """Just enough SMTP on 127.0.0.1 for smtplib: records each message's envelope and bytes."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.server = None
+
+    def start(self) -> "SmtpServer":
+        import socketserver
+
+        owner = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self):
+                self.reply("220 127.0.0.1 test SMTP")
+                sender, recipients, lines, in_data = "", [], [], False
+                for raw in self.rfile:
+                    line = raw.rstrip(b"\r\n")
+                    if in_data:
+                        if line == b".":
+                            owner.messages.append((sender, recipients, b"\r\n".join(lines)))
+                            sender, recipients, lines, in_data = "", [], [], False
+                            self.reply("250 queued")
+                        else:
+                            lines.append(line[1:] if line.startswith(b"..") else line)
+                        continue
+                    command = line[:4].upper().decode()
+                    if command == "EHLO":
+                        self.reply("250-127.0.0.1")
+                        self.reply("250 8BITMIME")
+                    elif command == "MAIL":
+                        sender = line.decode().split(":", 1)[1].split()[0].strip("<>")
+                        self.reply("250 OK")
+                    elif command == "RCPT":
+                        recipients.append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                        self.reply("250 OK")
+                    elif command == "DATA":
+                        in_data = True
+                        self.reply("354 go ahead")
+                    elif command == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Session)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None

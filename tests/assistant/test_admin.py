@@ -1,0 +1,75 @@
+"""Editors' loop: reload a changed knowledge folder without a restart, keep serving on errors."""
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import create_app
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TOKEN = {"Authorization": "Bearer editor-secret"}
+NEW_QUESTION = {"question": "Where can I read the supplier code of conduct?"}
+
+
+@pytest.fixture
+def editable(instance, knowledge_copy):
+    app = create_app({
+        "INSTANCE": str(instance), "KNOWLEDGE": str(knowledge_copy), "ADMIN_TOKEN": "editor-secret",
+        "BACKGROUND_WORKER": False, "RELOAD_POLL_SECONDS": 0,
+    })
+    return app, app.test_client(), knowledge_copy
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "editor-secret"}])
+def test_admin_api_refuses_without_the_token(editable, headers):
+    _, client, _ = editable
+    for method, url in (("GET", "/api/v1/admin/status"), ("POST", "/api/v1/admin/reload")):
+        response = client.open(url, method=method, headers=headers)
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_reload_answers_with_a_new_article(editable):
+    _, client, folder = editable
+    before = client.get("/api/v1/admin/status", headers=TOKEN).get_json()
+    assert client.post("/api/v1/ask", json=NEW_QUESTION).get_json()["article_id"] != "supplier-code-of-conduct"
+    shutil.copy(DATA / "supplier-code-of-conduct.yaml", folder)
+    reloaded = client.post("/api/v1/admin/reload", headers=TOKEN)
+    assert reloaded.status_code == 200
+    assert reloaded.get_json()["version"] != before["version"]
+    assert reloaded.get_json()["articles"] == 33
+    answer = client.post("/api/v1/ask", json=NEW_QUESTION).get_json()
+    assert (answer["answered"], answer["article_id"]) == (True, "supplier-code-of-conduct")
+
+
+def test_broken_file_keeps_the_old_index_serving_and_is_reported(editable):
+    _, client, folder = editable
+    version = client.get("/api/v1/admin/status", headers=TOKEN).get_json()["version"]
+    (folder / "csp-who-pays.yaml").write_text("id: csp-who-pays\ncategory: [broken\n", encoding="utf-8")
+    response = client.post("/api/v1/admin/reload", headers=TOKEN)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_knowledge" and version in error["message"]
+    assert any("csp-who-pays.yaml:3: YAML does not parse" in p for p in error["problems"])
+    answer = client.post("/api/v1/ask", json={"question": "Does Coupa pay me?"}).get_json()
+    assert answer["article_id"] == "csp-who-pays"  # the old version still serves
+    status = client.get("/api/v1/admin/status", headers=TOKEN).get_json()
+    assert status["version"] == version and status["errors"] and status["error_at"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["knowledge_errors"]
+
+
+def test_watcher_picks_up_a_change_without_a_request(instance, knowledge_copy):
+    app = create_app({
+        "INSTANCE": str(instance), "KNOWLEDGE": str(knowledge_copy), "BACKGROUND_WORKER": False,
+        "RELOAD_POLL_SECONDS": 0.2,
+    })
+    held = app.extensions["knowledge"]
+    version = held.current().version
+    shutil.copy(DATA / "supplier-code-of-conduct.yaml", knowledge_copy)
+    deadline = time.monotonic() + 30
+    while held.current().version == version and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert held.current().version != version
+    assert "supplier-code-of-conduct" in held.current().retriever.articles

@@ -1,0 +1,307 @@
+"""The outbox against real HTTP receivers on 127.0.0.1: signed, retried, dead-lettered, never lost."""
+import datetime as dt
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from assistant import create_app, db, hooks, outbox, webhooks
+from tests.assistant.support import Receiver, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "whsec-test-0123456789"
+UTC = dt.timezone.utc
+COLLECTED: list = []
+
+
+def escalation_event(event):
+    """A Python hook, loaded below through an entry point that names this module."""
+    COLLECTED.append(event)
+
+
+def readme_verify():
+    """The ``verify`` function of the README's receiver example, so the documentation stays true."""
+    readme = (ROOT / "README.md").read_text()
+    code = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify" in block)
+    namespace: dict = {"__name__": "readme_example"}
+    exec(compile(code, "README.md", "exec"), namespace)
+    return namespace["verify"]
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(start: bool = True, **kwargs) -> Receiver:
+        r = Receiver(**kwargs)
+        made.append(r)
+        return r.start() if start else r
+
+    yield make
+    for r in made:
+        r.stop()
+
+
+@pytest.fixture
+def webhook_app(instance, built_index):
+    apps = []
+
+    def make(*urls: str, **config):
+        app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False,
+                          "WEBHOOK_URLS": list(urls), "WEBHOOK_SECRET": SECRET, "WEBHOOK_TIMEOUT_SECONDS": 5, **config})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["db"].dispose()
+
+
+def dispatch(app, now=None) -> outbox.Report:
+    with app.app_context():
+        return outbox.dispatch_app(now)
+
+
+def outbox_rows(app) -> list:
+    with app.extensions["db"].connect() as conn:
+        return conn.execute(select(db.outbox).order_by(db.outbox.c.id)).all()
+
+
+def raise_ticket(app, **fields) -> dict:
+    body = {"email": "ana@example.com", "subject": "Invoice unpaid", "description": "INV-7", "lang": "en", **fields}
+    response = app.test_client().post("/api/v1/tickets", json=body)
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def test_a_real_receiver_gets_the_signed_event(webhook_app, receiver):
+    hook = receiver()
+    app = webhook_app(hook.url)
+    asked = app.test_client().post("/api/v1/ask", json={
+        "question": "Quel temps fera-t-il à Lyon demain ?", "email": "ana@example.com", "name": "Ana", "country": "FR"}).get_json()
+    assert dispatch(app).delivered == 1
+    hook.wait_for(1)
+    headers, body = hook.received[0]
+    assert webhooks.verify(SECRET, headers["X-Procuree-Signature"], body)
+    assert readme_verify()(SECRET.encode(), headers["X-Procuree-Signature"], body)
+    assert not webhooks.verify("another secret", headers["X-Procuree-Signature"], body)
+    assert not webhooks.verify(SECRET, headers["X-Procuree-Signature"], body + b" ")
+    event = json.loads(body)
+    assert headers["X-Procuree-Event-Id"] == event["id"] == outbox_rows(app)[0].event_id
+    assert headers["X-Procuree-Event-Type"] == event["type"] == "created"
+    assert headers["Content-Type"].startswith("application/json")
+    assert event["ticket"]["number"] == asked["ticket"]["number"]
+    assert (event["language"], event["country"]) == ("fr", "FR")
+    assert event["question"] == "Quel temps fera-t-il à Lyon demain ?"
+    assert [a["article_id"] for a in event["articles_tried"]] == [c["article_id"] for c in asked["candidates"]]
+    assert event["change"]["actor"] == "supplier" and event["time"]
+    assert asked["ticket"]["reference"].encode() not in body and b"key_hash" not in body
+    assert dispatch(app) == outbox.Report()  # delivered once, not again
+    assert len(hook.received) == 1
+
+
+def test_an_old_signature_is_refused():
+    body = b'{"id":"x"}'
+    header = webhooks.sign(SECRET, body, timestamp=int(time.time()) - 3600)
+    assert not webhooks.verify(SECRET, header, body)
+    assert webhooks.verify(SECRET, header, body, tolerance=7200)
+    assert not webhooks.verify(SECRET, "garbage", body)
+
+
+def test_with_the_receiver_down_the_event_waits_and_arrives_once_it_is_back(webhook_app, receiver):
+    hook = receiver(start=False)
+    app = webhook_app(hook.url)
+    raise_ticket(app)
+    t0 = dt.datetime.now(UTC)
+    assert dispatch(app, t0) == outbox.Report(retrying=1)
+    row = outbox_rows(app)[0]
+    assert (row.attempts, row.delivered_at, row.next_attempt_at) == (1, None, t0 + dt.timedelta(seconds=30))
+    assert "unreachable" in row.last_error and "/hooks" not in row.last_error  # no URL path in logs
+    assert dispatch(app, t0 + dt.timedelta(seconds=10)) == outbox.Report()  # not due yet
+    hook.start()
+    assert dispatch(app, t0 + dt.timedelta(seconds=31)) == outbox.Report(delivered=1)
+    assert hook.event_ids() == [row.event_id]
+    assert dispatch(app, t0 + dt.timedelta(hours=2)) == outbox.Report()
+    assert len(hook.received) == 1
+
+
+def test_an_error_status_is_retried_with_the_same_event_id(webhook_app, receiver):
+    hook = receiver(status=500)
+    app = webhook_app(hook.url)
+    raise_ticket(app)
+    t0 = dt.datetime.now(UTC)
+    assert dispatch(app, t0).retrying == 1
+    assert "answered 500" in outbox_rows(app)[0].last_error
+    hook.status = 204
+    assert dispatch(app, t0 + dt.timedelta(minutes=1)).delivered == 1
+    assert len(hook.event_ids()) == 2 and len(set(hook.event_ids())) == 1
+
+
+def test_each_receiver_gets_it_once_while_another_is_down(webhook_app, receiver):
+    good, down = receiver(), receiver(start=False)
+    app = webhook_app(good.url, down.url)
+    raise_ticket(app)
+    t0 = dt.datetime.now(UTC)
+    dispatch(app, t0)
+    assert outbox_rows(app)[0].done == [webhooks.hook_name(good.url)]
+    down.start()
+    assert dispatch(app, t0 + dt.timedelta(minutes=1)).delivered == 1
+    assert len(good.received) == 1 and len(down.received) == 1
+
+
+def test_retries_last_over_a_day_then_dead_letter_and_replay(webhook_app, receiver):
+    hook = receiver(start=False)
+    app = webhook_app(hook.url)
+    number = raise_ticket(app)["number"]
+    t0 = outbox_rows(app)[0].created_at
+    now, attempts = t0, 0
+    while outbox_rows(app)[0].dead_at is None and attempts < 200:
+        report = dispatch(app, now)
+        attempts += 1
+        row = outbox_rows(app)[0]
+        now = row.next_attempt_at if row.dead_at is None else now
+    row = outbox_rows(app)[0]
+    assert row.dead_at is not None and row.dead_at - t0 >= dt.timedelta(hours=24)
+    assert report == outbox.Report(dead=1) and row.attempts == attempts
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["outbox", "dead-letters"])
+    assert listed.exit_code == 0
+    assert row.event_id in listed.output and "created" in listed.output and number in listed.output
+    assert dispatch(app, now + dt.timedelta(days=3)) == outbox.Report()  # dead letters are not retried
+    missing = runner.invoke(args=["outbox", "replay", "no-such-event"])
+    assert missing.exit_code == 1 and "no dead letter" in missing.output
+    replayed = runner.invoke(args=["outbox", "replay", row.event_id])
+    assert replayed.exit_code == 0
+    hook.start()
+    sent = runner.invoke(args=["outbox", "dispatch"])
+    assert sent.exit_code == 0 and "1 delivered" in sent.output
+    assert hook.event_ids() == [row.event_id]
+    assert runner.invoke(args=["outbox", "dead-letters"]).output.strip() == "no dead letters"
+
+
+def test_backoff_doubles_up_to_an_hour():
+    config = {"OUTBOX_RETRY_SECONDS": 30, "OUTBOX_RETRY_MAX_SECONDS": 3600}
+    assert [db.retry_delay(n, config) for n in range(1, 10)] == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_concurrent_dispatchers_deliver_each_event_once(webhook_app, receiver):
+    hook = receiver(delay=0.02)
+    app = webhook_app(hook.url)
+    for i in range(10):
+        raise_ticket(app, subject=f"Ticket {i}")
+    start = threading.Barrier(4)
+
+    def run():
+        start.wait()
+        dispatch(app)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(hook.event_ids()) == sorted(row.event_id for row in outbox_rows(app))
+    assert all(row.delivered_at for row in outbox_rows(app))
+
+
+def test_python_hooks_from_entry_points(webhook_app):
+    COLLECTED.clear()
+    app = webhook_app()
+    registry = app.extensions["hooks"]
+    registry.load_entry_points([
+        EntryPoint("collector", "tests.assistant.test_outbox", hooks.GROUP),
+        EntryPoint("broken", "tests.assistant.no_such_module:hook", hooks.GROUP),
+    ])
+    assert registry.names() == ["hook:collector", "hook:broken"]
+    number = raise_ticket(app)["number"]
+    assert dispatch(app).retrying == 1
+    assert [(e.type, e.ticket["number"]) for e in COLLECTED] == [("created", number)]
+    row = outbox_rows(app)[0]
+    assert row.done == ["hook:collector"] and "could not be loaded" in row.last_error
+    with pytest.raises(ValueError):
+        registry.register("hook:collector", escalation_event)
+
+
+def test_webhook_urls_need_a_secret_and_http(instance, built_index):
+    base = {"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False}
+    with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
+        create_app({**base, "WEBHOOK_URLS": ["http://127.0.0.1:9/x"]})
+    with pytest.raises(ValueError, match="http"):
+        create_app({**base, "WEBHOOK_URLS": ["ftp://example.com/x"], "WEBHOOK_SECRET": SECRET})
+
+
+def test_webhook_urls_from_the_environment(monkeypatch, webhook_app):
+    monkeypatch.setenv("ASSISTANT_WEBHOOK_URLS", "http://127.0.0.1:9/a https://hooks.example.com/b")
+    app = create_app({"INSTANCE": webhook_app().instance_path, "BACKGROUND_WORKER": False, "WEBHOOK_SECRET": SECRET,
+                      "INDEX": webhook_app().config["INDEX"]})
+    names = app.extensions["hooks"].names()
+    assert names == [webhooks.hook_name("http://127.0.0.1:9/a"), webhooks.hook_name("https://hooks.example.com/b")]
+    assert names[0].startswith("webhook:http://127.0.0.1:9#") and "/b" not in names[1]
+    app.extensions["db"].dispose()
+
+
+# --- the real server process ----------------------------------------------------
+
+
+def serve(instance: Path, built_index: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    variables = {**os.environ, "ASSISTANT_INSTANCE": str(instance), "ASSISTANT_INDEX": str(built_index), **env}
+    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=variables,
+                               stdout=log.open("a"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("server did not become ready:\n" + log.read_text())
+
+
+def test_an_event_committed_before_a_crash_is_delivered_after_restart(instance, built_index, receiver, tmp_path):
+    hook = receiver()
+    env = {"ASSISTANT_WEBHOOK_URLS": hook.url, "ASSISTANT_WEBHOOK_SECRET": SECRET}
+    log = tmp_path / "server.log"
+    first, url = serve(instance, built_index, log, ASSISTANT_BACKGROUND_WORKER="false", **env)
+    try:
+        request = urllib.request.Request(url + "/api/v1/tickets", method="POST", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"email": "ana@example.com", "subject": "Crash test",
+                                                          "description": "Committed, then the server dies."}).encode())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+            number = json.loads(response.read())["number"]
+    finally:
+        first.send_signal(signal.SIGKILL)  # no shutdown, no flush: the process is simply gone
+        first.wait()
+    assert hook.received == []
+    with sqlite3.connect(instance / "assistant.sqlite3") as conn:
+        pending = conn.execute("SELECT type, delivered_at FROM outbox").fetchall()
+    assert pending == [("created", None)]
+
+    second, _ = serve(instance, built_index, log, ASSISTANT_BACKGROUND_WORKER="true",
+                      ASSISTANT_WORKER_INTERVAL_SECONDS="0.2", **env)
+    try:
+        hook.wait_for(1)
+        time.sleep(0.5)  # a few more worker rounds: still exactly one delivery
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=15)
+    assert len(hook.received) == 1
+    headers, body = hook.received[0]
+    assert webhooks.verify(SECRET, headers["X-Procuree-Signature"], body)
+    assert json.loads(body)["ticket"]["number"] == number
