@@ -1,6 +1,6 @@
 """Operators' commands: ``python -m assistant <group> <command>``.
 
-    tickets autoclose        close tickets whose proposed solution went unanswered (cron; idempotent)
+    tickets autoclose        close tickets whose proposed solution went unanswered, purge old questions (cron; idempotent)
     outbox dispatch          deliver due events and send due mail once (cron, if the worker is off)
     outbox dead-letters      list the events that were given up on
     outbox replay ID         retry a dead letter (outbox id or event id) with a fresh window
@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import db, notifications, outbox
+from . import db, notifications, outbox, questions
 from .tickets import store
 
 
@@ -25,9 +25,11 @@ def tickets_group() -> None:
 @tickets_group.command("autoclose")
 @with_appcontext
 def autoclose() -> None:
-    """Close every ticket whose solution was neither accepted nor rejected in time."""
+    """Close every ticket whose solution was neither accepted nor rejected in time; purge old questions."""
     closed = store().autoclose()
     click.echo(f"auto-closed {len(closed)} ticket(s)" + (f": {' '.join(closed)}" if closed else ""))
+    purged = questions.purge(db.engine(), float(current_app.config["QUESTION_RETENTION_DAYS"]))
+    click.echo(f"purged {purged} question(s) older than {current_app.config['QUESTION_RETENTION_DAYS']} days")
 
 
 @click.group("outbox")

@@ -20,6 +20,7 @@ DEFAULTS = {
     "REQUIRED_LANGUAGES": "en fr de ko zh-Hans zh-Hant",  # every article must have these
     "RELOAD_POLL_SECONDS": 2.0,  # check the knowledge folder for changes this often; 0 turns it off
     "RELOAD_ON_SIGHUP": True,  # `kill -HUP <pid>` reloads the knowledge folder
+    "QUESTION_RETENTION_DAYS": 90,  # logged questions (personal data) are deleted after this
     "ADMIN_TOKEN": "",  # bearer token of /api/v1/admin and the editors' page; empty: they answer 401
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
     "MAX_JSON_BYTES": 64 * 1024,  # a JSON body larger than this is refused with 413

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import (
-    JSON, Column, DateTime, Engine, ForeignKey, Integer, MetaData, String, Table, Text,
+    JSON, Column, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Table, Text,
     create_engine, event, func, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection
@@ -158,6 +158,33 @@ session_codes = Table(
 )
 
 
+questions = Table(
+    "questions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(24), nullable=False, unique=True),  # what the API hands out, unguessable
+    Column("asked_at", UtcDateTime, nullable=False, index=True),
+    Column("lang", String(8), nullable=False),
+    Column("detected_lang", String(8)),
+    Column("question", Text, nullable=False),  # personal data: purged after QUESTION_RETENTION_DAYS
+    Column("answered", Integer, nullable=False),  # 1 or 0, for plain SUM() on every backend
+    Column("article_id", String(120), index=True),
+    Column("confidence", Float, nullable=False),
+    Column("candidates", JSON, nullable=False),  # [[article_id, confidence], ...]
+    Column("index_version", String(32), nullable=False),
+    Column("supplier_key", String(32)),  # HMAC of the email, never the email itself
+    Column("ticket_number", String(9)),
+)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("question_id", ForeignKey("questions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("helpful", Integer, nullable=False),
+    Column("comment", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+
 def _v1_tickets(conn: Connection) -> None:
     """Tickets, history, attachments, the event outbox, the mail queue, session codes."""
     metadata.create_all(conn, tables=[tickets, ticket_history, attachments, outbox, mail, session_codes])
@@ -165,7 +192,12 @@ def _v1_tickets(conn: Connection) -> None:
 
 # Append-only: never edit a step that has shipped.  A schema change adds a
 # step (ALTER, new table) and updates the Table objects above to match.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_tickets]
+def _v2_questions(conn: Connection) -> None:
+    """The question log and answer feedback, for the editors' reports."""
+    metadata.create_all(conn, tables=[questions, feedback])
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_tickets, _v2_questions]
 
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
 schema_version = Table(

@@ -65,7 +65,7 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "required": [
             "answered", "lang", "detected_lang", "article_id", "title", "answer", "answer_html",
-            "confidence", "candidates", "ticket", "escalation",
+            "confidence", "candidates", "ticket", "escalation", "question_id",
         ],
         "properties": {
             "answered": {"type": "boolean"},
@@ -78,10 +78,31 @@ SCHEMAS: dict[str, dict] = {
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "candidates": {"type": "array", "maxItems": 5, "items": {"$ref": "#/components/schemas/Candidate"}},
             "ticket": {"type": ["object", "null"]},
+            "question_id": {"type": "string", "description": "Pass to /api/v1/feedback"},
             "escalation": {
                 "type": ["object", "null"],
                 "properties": {"needs": {"type": "array", "items": {"type": "string"}}},
             },
+        },
+    },
+    "FeedbackRequest": {
+        "type": "object",
+        "required": ["question_id", "helpful"],
+        "properties": {
+            "question_id": {"type": "string"},
+            "helpful": {"type": "boolean"},
+            "comment": {"type": "string", "maxLength": 1000},
+        },
+    },
+    "Feedback": {
+        "type": "object",
+        "required": ["question_id", "helpful", "article_id", "lang", "offer_ticket"],
+        "properties": {
+            "question_id": {"type": "string"},
+            "helpful": {"type": "boolean"},
+            "article_id": NULLABLE_STRING,
+            "lang": LANG,
+            "offer_ticket": {"type": "boolean", "description": "True after a 'no': the chat offers a ticket"},
         },
     },
     "ArticleList": {
@@ -154,6 +175,17 @@ PATHS: dict[str, dict] = {
             "summary": "Answer a supplier's question, or escalate it",
             "requestBody": {"required": True, "content": _json("AskRequest")},
             "responses": {"200": {"description": "An answer or an escalation", "content": _json("Answer")}, **ERRORS},
+        }
+    },
+    "/api/v1/feedback": {
+        "post": {
+            "summary": "Record whether an answer helped",
+            "requestBody": {"required": True, "content": _json("FeedbackRequest")},
+            "responses": {
+                "201": {"description": "Recorded", "content": _json("Feedback")},
+                "404": _error_response("No such question (or purged)"),
+                **ERRORS,
+            },
         }
     },
     "/api/v1/articles": {

@@ -15,7 +15,7 @@ import threading
 
 from flask import Flask
 
-from . import db, notifications, outbox, tickets
+from . import db, notifications, outbox, questions, tickets
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def run_jobs(app: Flask) -> None:
             ("outbox", outbox.dispatch_app),
             ("mail", lambda: notifications.send_due(db.engine(), app.config)),
             ("autoclose", lambda: tickets.store().autoclose()),
+            ("retention", lambda: questions.purge(db.engine(), float(app.config["QUESTION_RETENTION_DAYS"]))),
         ):
             try:
                 job()

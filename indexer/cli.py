@@ -4,6 +4,7 @@
     build                  build the index and save it to a folder
     eval --set FILE        answer a question set offline and print the metrics
     calibrate --set FILE   refit the answer confidence and threshold
+    gaps                   what suppliers asked that nothing answered, grouped
 """
 from __future__ import annotations
 
@@ -109,6 +110,41 @@ def calibrate(knowledge: Path, question_set: Path, write: bool) -> None:
     if write:
         retriever.calibration.save()
         click.echo("saved indexer/calibration.json")
+
+
+@main.command()
+@KNOWLEDGE
+@click.option("--database", envvar="ASSISTANT_DATABASE_URL", help="The server's database URL (default: the instance's SQLite).")
+@click.option("--instance", envvar="ASSISTANT_INSTANCE", type=click.Path(path_type=Path), help="Instance folder of the server.")
+@click.option("--since", default="30d", show_default=True, help="How far back: 30d, 12h, 2w or an ISO date.")
+@click.option("--lang", type=click.Choice(CODES), help="Only this language.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as CSV.")
+def gaps(knowledge: Path, database: str | None, instance: Path | None, since: str, lang: str | None, csv_path: Path | None) -> None:
+    """Group escalated and unhelpful questions into clusters, most suppliers affected first."""
+    from sqlalchemy import create_engine
+
+    from .gaps import find_gaps, parse_since, read_unanswered, write_csv
+
+    try:
+        start = parse_since(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    folder = instance or Path(__file__).resolve().parent.parent / "instance"
+    url = database or f"sqlite:///{folder / 'assistant.sqlite3'}"
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise click.ClickException(f"no database at {url}; start the server once or pass --database")
+    asked = read_unanswered(create_engine(url), start, lang)
+    clusters = find_gaps(asked, _retriever(knowledge))
+    click.echo(f"{len(asked)} unanswered or unhelpful question(s) since {start:%Y-%m-%d %H:%M} UTC "
+               f"in {len(clusters)} cluster(s)")
+    for rank, cluster in enumerate(clusters, start=1):
+        click.echo(f"\n{rank}. [{cluster.lang}] {cluster.suppliers} supplier(s), {cluster.size} question(s); "
+                   f"closest: {cluster.closest_article or '-'} ({cluster.confidence:.2f})")
+        for example in cluster.examples:
+            click.echo(f"     - {example}")
+    if csv_path:
+        write_csv(clusters, csv_path)
+        click.echo(f"\nwrote {csv_path}")
 
 
 def _retriever(knowledge: Path):

@@ -112,6 +112,31 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", fold_for_matching(text)).strip()
 
 
+def read_unanswered(engine, since: dt.datetime, lang: str | None = None) -> list[AskedQuestion]:
+    """Questions escalated, or answered but marked unhelpful, since ``since``, from the server's database.
+
+    The server (``assistant``) owns the ``questions`` and ``feedback`` tables;
+    this reads them with plain SQL so editors' commands need no web stack.
+    """
+    from sqlalchemy import DateTime, bindparam, text
+
+    sql = (
+        "SELECT question, lang, answered, asked_at, supplier_key FROM questions "
+        "WHERE asked_at >= :since AND (answered = 0 OR id IN (SELECT question_id FROM feedback WHERE helpful = 0))"
+        + (" AND lang = :lang" if lang else "")
+        + " ORDER BY asked_at"
+    )
+    query = text(sql).bindparams(bindparam("since", type_=DateTime)).columns(asked_at=DateTime)
+    params = {"since": since.astimezone(dt.timezone.utc).replace(tzinfo=None)} | ({"lang": lang} if lang else {})
+    with engine.connect() as conn:
+        rows = conn.execute(query, params).all()
+    return [
+        AskedQuestion(r.question, r.lang, "unhelpful" if r.answered else "escalated",
+                      r.asked_at.replace(tzinfo=dt.timezone.utc), r.supplier_key)
+        for r in rows
+    ]
+
+
 def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
     """'30d', '12h' or '2w' before now, or an ISO date."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -124,3 +149,16 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
     except ValueError:
         raise ValueError(f"since must look like 30d, 12h, 2w or 2026-11-01, not {value!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def write_csv(clusters: Sequence[Cluster], path) -> None:
+    """One row per cluster, for a spreadsheet."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["rank", "lang", "suppliers", "questions", "closest_article", "confidence", *(
+            f"example_{i}" for i in range(1, EXAMPLES + 1))])
+        for rank, c in enumerate(clusters, start=1):
+            examples = c.examples + [""] * (EXAMPLES - len(c.examples))
+            writer.writerow([rank, c.lang, c.suppliers, c.size, c.closest_article or "", f"{c.confidence:.4f}", *examples])

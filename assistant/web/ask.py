@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, jsonify
 
 from indexer import Answer
 
+from .. import db, questions
 from ..knowledge import retriever
 from ..limits import ask_limit, limiter
 from ..rendering import markdown_to_html
@@ -27,7 +28,14 @@ def ask():
     g.log_fields = {"lang": answer.lang, "answered": answer.answered}
     ticket = escalate(answer, email, name, country) if email and not answer.answered else None
     escalation = None if answer.answered or email else {"needs": ["email", "name"]}
-    return jsonify(answer_json(answer, ticket=ticket, escalation=escalation))
+    question_id = questions.record(
+        db.engine(),
+        answer,
+        retriever().version,
+        questions.supplier_key(current_app.config["SECRET_KEY"], email),
+        ticket["number"] if ticket else None,
+    )
+    return jsonify(answer_json(answer, ticket=ticket, escalation=escalation) | {"question_id": question_id})
 
 
 def answer_json(answer: Answer, ticket: dict | None, escalation: dict | None) -> dict:

@@ -1,0 +1,113 @@
+"""The question log and answer feedback: what editors learn from suppliers.
+
+Every question the assistant receives is logged with its outcome, so the
+editors' reports can show what went unanswered, in which language, and how
+each article fares.  Question text is personal data: it is shown to editors
+only, never with an email (suppliers appear as an opaque HMAC key), and it
+is deleted after QUESTION_RETENTION_DAYS by the same job as auto-close.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, func, select
+
+from indexer import Answer
+
+from .db import feedback, questions, utcnow
+
+
+@dataclass(frozen=True)
+class Feedback:
+    question_id: str
+    helpful: bool
+    article_id: str | None
+    lang: str
+    offer_ticket: bool
+
+
+def supplier_key(secret: str, email: str | None) -> str | None:
+    """An opaque, stable key per supplier email: counts suppliers without storing who they are."""
+    if not email:
+        return None
+    return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def record(engine: Engine, answer: Answer, version: str, supplier: str | None, ticket_number: str | None) -> str:
+    """Log one question and its outcome; returns the public id used for feedback."""
+    public_id = secrets.token_urlsafe(12)
+    with engine.begin() as conn:
+        conn.execute(
+            questions.insert().values(
+                public_id=public_id,
+                asked_at=utcnow(),
+                lang=answer.lang,
+                detected_lang=answer.detected_lang,
+                question=answer.question,
+                answered=int(answer.answered),
+                article_id=answer.article_id,
+                confidence=answer.confidence,
+                candidates=[[c.article_id, c.confidence] for c in answer.candidates],
+                index_version=version,
+                supplier_key=supplier,
+                ticket_number=ticket_number,
+            )
+        )
+    return public_id
+
+
+def add_feedback(engine: Engine, public_id: str, helpful: bool, comment: str | None) -> Feedback | None:
+    """Record helpful yes/no for one logged question; None when the question is unknown (or purged)."""
+    with engine.begin() as conn:
+        row = conn.execute(select(questions).where(questions.c.public_id == public_id)).first()
+        if row is None:
+            return None
+        conn.execute(feedback.insert().values(question_id=row.id, helpful=int(helpful), comment=comment, created_at=utcnow()))
+    return Feedback(public_id, helpful, row.article_id, row.lang, offer_ticket=not helpful)
+
+
+def purge(engine: Engine, retention_days: float, now: dt.datetime | None = None) -> int:
+    """Delete questions (and their feedback) older than the retention period; returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+    with engine.begin() as conn:
+        old = select(questions.c.id).where(questions.c.asked_at < cutoff)
+        conn.execute(feedback.delete().where(feedback.c.question_id.in_(old)))
+        return conn.execute(questions.delete().where(questions.c.asked_at < cutoff)).rowcount
+
+
+def article_stats(engine: Engine, since: dt.datetime) -> dict[str, dict]:
+    """Per article: answers per language, and helpful yes / no counts."""
+    stats: dict[str, dict] = defaultdict(lambda: {"answers": defaultdict(int), "helpful": 0, "unhelpful": 0})
+    answered = and_(questions.c.asked_at >= since, questions.c.answered == 1)
+    with engine.connect() as conn:
+        for article_id, lang, count in conn.execute(
+            select(questions.c.article_id, questions.c.lang, func.count())
+            .where(answered)
+            .group_by(questions.c.article_id, questions.c.lang)
+        ):
+            stats[article_id]["answers"][lang] += count
+        votes = (
+            select(questions.c.article_id, feedback.c.helpful, func.count())
+            .join(feedback, feedback.c.question_id == questions.c.id)
+            .where(answered)
+            .group_by(questions.c.article_id, feedback.c.helpful)
+        )
+        for article_id, helpful, count in conn.execute(votes):
+            stats[article_id]["helpful" if helpful else "unhelpful"] += count
+    return {k: {**v, "answers": dict(v["answers"])} for k, v in stats.items()}
+
+
+def daily_counts(engine: Engine, since: dt.datetime) -> list[tuple[dt.date, str, int, int]]:
+    """(day, language, answered, escalated) for every day and language with questions."""
+    counts: dict[tuple[dt.date, str], list[int]] = defaultdict(lambda: [0, 0])
+    with engine.connect() as conn:
+        for asked_at, lang, answered in conn.execute(
+            select(questions.c.asked_at, questions.c.lang, questions.c.answered).where(questions.c.asked_at >= since)
+        ):
+            counts[(asked_at.date(), lang)][0 if answered else 1] += 1
+    return [(day, lang, a, e) for (day, lang), (a, e) in sorted(counts.items())]
