@@ -58,9 +58,9 @@ def _init_knowledge(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import openapi_tickets  # noqa: F401  (adds the ticket routes to the OpenAPI document)
-    from .web import admin, agent, articles, ask, decisions, docs, feedback, health, session, tickets
+    from .web import admin, agent, articles, ask, decisions, docs, editors, feedback, health, session, tickets
 
-    for module in (ask, articles, health, docs, tickets, session, agent, decisions, admin, feedback):
+    for module in (ask, articles, health, docs, tickets, session, agent, decisions, admin, feedback, editors):
         app.register_blueprint(module.bp)
 
 

@@ -13,10 +13,15 @@ from flask import current_app, request
 from .errors import ApiError
 
 
-def bearer_token_valid(config_key: str) -> bool:
+def token_matches(config_key: str, given: str) -> bool:
+    """``given`` equals the configured token (never true while the token is unset)."""
     expected = current_app.config.get(config_key) or ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer_token_valid(config_key: str) -> bool:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), expected.encode())
+    return scheme.lower() == "bearer" and token_matches(config_key, given)
 
 
 def require_bearer(config_key: str) -> Callable[[], None]:

@@ -150,6 +150,38 @@ SCHEMAS: dict[str, dict] = {
             "error_at": NULLABLE_STRING,
         },
     },
+    "AdminReport": {
+        "type": "object",
+        "required": ["since", "version", "gaps", "articles", "daily", "languages"],
+        "properties": {
+            "since": {"type": "string"},
+            "version": {"type": "string"},
+            "languages": {"type": "array", "items": LANG},
+            "gaps": {"type": "array", "items": {
+                "type": "object",
+                "required": ["lang", "suppliers", "questions", "examples", "closest_article", "closest_title", "confidence"],
+                "properties": {
+                    "lang": LANG, "suppliers": {"type": "integer"}, "questions": {"type": "integer"},
+                    "examples": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                    "closest_article": NULLABLE_STRING, "closest_title": NULLABLE_STRING,
+                    "confidence": {"type": "number"},
+                }}},
+            "articles": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "title", "category", "answers", "total", "helpful", "unhelpful", "helpful_rate", "missing", "stale"],
+                "properties": {
+                    "id": {"type": "string"}, "title": {"type": "string"}, "category": {"type": "string"},
+                    "answers": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "total": {"type": "integer"}, "helpful": {"type": "integer"}, "unhelpful": {"type": "integer"},
+                    "helpful_rate": {"type": ["number", "null"]},
+                    "missing": {"type": "array", "items": LANG}, "stale": {"type": "array", "items": LANG},
+                }}},
+            "daily": {"type": "array", "items": {
+                "type": "object", "required": ["day", "lang", "answered", "escalated"],
+                "properties": {"day": {"type": "string"}, "lang": LANG,
+                               "answered": {"type": "integer"}, "escalated": {"type": "integer"}}}},
+        },
+    },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
     "Ready": {
         "type": "object",
@@ -165,6 +197,8 @@ SCHEMAS: dict[str, dict] = {
 
 SECURITY_SCHEMES: dict[str, dict] = {
     "adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN from configuration"},
+    "editorSession": {"type": "apiKey", "in": "cookie", "name": "session",
+                      "description": "Set by /editors/login; read-only access to the report"},
 }
 
 LANG_PARAMETER = {"name": "lang", "in": "query", "required": False, "schema": LANG}
@@ -222,6 +256,40 @@ PATHS: dict[str, dict] = {
             "security": [{"adminToken": []}],
             "responses": {"200": {"description": "Status", "content": _json("AdminStatus")}, "401": _error_response("No or wrong admin token")},
         }
+    },
+    "/api/v1/admin/report": {
+        "get": {
+            "summary": "Editors' report: unanswered-question clusters, article statistics, questions per day",
+            "security": [{"adminToken": []}, {"editorSession": []}],
+            "parameters": [
+                {"name": "since", "in": "query", "required": False, "schema": {"type": "string", "default": "30d"}},
+                LANG_PARAMETER,
+            ],
+            "responses": {
+                "200": {"description": "The report", "content": _json("AdminReport")},
+                "400": ERRORS["400"],
+                "401": _error_response("No or wrong admin token"),
+            },
+        }
+    },
+    "/editors": {
+        "get": {
+            "summary": "The editors' page (HTML); a sign-in form until the admin token is given",
+            "responses": {"200": {"description": "The page", "content": {"text/html": {}}},
+                          "401": {"description": "Sign-in form", "content": {"text/html": {}}}},
+        }
+    },
+    "/editors/login": {
+        "post": {
+            "summary": "Sign in to the editors' page with the admin token (form field `token`)",
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}}}},
+            "responses": {"303": {"description": "Signed in; to /editors"},
+                          "401": {"description": "Wrong token", "content": {"text/html": {}}}},
+        }
+    },
+    "/editors/logout": {
+        "post": {"summary": "Sign out of the editors' page", "responses": {"303": {"description": "To /editors"}}}
     },
     "/api/v1/admin/reload": {
         "post": {

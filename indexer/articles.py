@@ -27,7 +27,8 @@ CATEGORIES = {
 }
 ARTICLE_KEYS = {"id", "category", "tags", "updated", "translations"}
 REQUIRED_KEYS = ("id", "category", "translations")
-TRANSLATION_KEYS = {"title", "questions", "body"}
+TRANSLATION_KEYS = {"title", "questions", "body", "updated"}
+REQUIRED_TRANSLATION_KEYS = {"title", "questions", "body"}
 MAX_FILE_BYTES = 256 * 1024
 MAX_BODY_CHARS = 8000
 MAX_QUESTIONS = 10
@@ -51,6 +52,11 @@ class Translation:
     title: str
     questions: tuple[str, ...]
     body: str
+    updated: dt.date | None = None  # when this translation was last brought in line with the article
+
+    def stale(self, article_updated: dt.date | None) -> bool:
+        """Older than the article: the source changed after this translation was last updated."""
+        return bool(self.updated and article_updated and self.updated < article_updated)
 
     @property
     def text(self) -> str:
@@ -162,7 +168,7 @@ def _translation(node, lang: str, report: FileReport) -> Translation | None:
         report.add(_line(node), f"{lang}: a translation must be a mapping with title, questions and body")
         return None
     fields = _mapping(node, report, TRANSLATION_KEYS, f"{lang} field")
-    for key in sorted(TRANSLATION_KEYS - fields.keys()):
+    for key in sorted(REQUIRED_TRANSLATION_KEYS - fields.keys()):
         report.add(node.start_mark.line + 1, f"{lang}: missing required field '{key}'")
     title = _string(fields.get("title"), report, f"{lang}.title")
     body = _string(fields.get("body"), report, f"{lang}.body")
@@ -171,9 +177,10 @@ def _translation(node, lang: str, report: FileReport) -> Translation | None:
         report.add(_line(fields["body"]), f"{lang}.body is longer than {MAX_BODY_CHARS} characters")
     if questions is not None and not 1 <= len(questions) <= MAX_QUESTIONS:
         report.add(_line(fields["questions"]), f"{lang}.questions needs 1 to {MAX_QUESTIONS} questions")
+    updated = _date(fields["updated"], report) if "updated" in fields else None
     if None in (title, body, questions):
         return None
-    return Translation(title.strip(), tuple(q.strip() for q in questions), body.strip())
+    return Translation(title.strip(), tuple(q.strip() for q in questions), body.strip(), updated)
 
 
 # --- node helpers -----------------------------------------------------------
@@ -223,7 +230,8 @@ def _string_list(node, report: FileReport, name: str) -> list[str] | None:
 
 def _date(node, report: FileReport) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(node.value) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(node, yaml.ScalarNode):
+            return dt.date.fromisoformat(node.value)
     except ValueError:
         pass
     report.add(_line(node), "updated must be a date like 2026-11-22")

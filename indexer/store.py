@@ -118,7 +118,12 @@ def _article_json(article: Article) -> dict:
         "updated": article.updated.isoformat() if article.updated else None,
         "path": article.path,
         "translations": {
-            lang: {"title": t.title, "questions": list(t.questions), "body": t.body}
+            lang: {
+                "title": t.title,
+                "questions": list(t.questions),
+                "body": t.body,
+                "updated": t.updated.isoformat() if t.updated else None,
+            }
             for lang, t in article.translations.items()
         },
     }
@@ -126,10 +131,14 @@ def _article_json(article: Article) -> dict:
 
 def _article_from_json(data: dict) -> Article:
     translations = {
-        lang: Translation(t["title"], tuple(t["questions"]), t["body"]) for lang, t in data["translations"].items()
+        lang: Translation(t["title"], tuple(t["questions"]), t["body"], _date(t.get("updated")))
+        for lang, t in data["translations"].items()
     }
-    updated = dt.date.fromisoformat(data["updated"]) if data.get("updated") else None
-    return Article(data["id"], data["category"], translations, tuple(data["tags"]), updated, data.get("path", ""))
+    return Article(data["id"], data["category"], translations, tuple(data["tags"]), _date(data.get("updated")), data.get("path", ""))
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _write_json(path: Path, data) -> None:

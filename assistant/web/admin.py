@@ -1,16 +1,42 @@
 """The editors' and operators' API: which knowledge version serves, and reloading it."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request, session
 
 from indexer import KnowledgeError
+from indexer.gaps import parse_since
+from indexer.languages import CODES
 
-from ..auth import require_bearer
+from .. import db
+from ..auth import bearer_token_valid
 from ..errors import ApiError
-from ..knowledge import Knowledge, knowledge
+from ..knowledge import Knowledge, knowledge, retriever
+from ..reports import report as build_report
+from ..validation import language
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
-bp.before_request(require_bearer("ADMIN_TOKEN"))
+EDITOR_SESSION = "editor"
+
+
+@bp.before_request
+def require_admin():
+    """The admin token as a bearer header; the editors' page session may only read (GET)."""
+    if bearer_token_valid("ADMIN_TOKEN"):
+        return
+    if request.method == "GET" and session.get(EDITOR_SESSION):
+        return
+    raise ApiError(401, "This API needs 'Authorization: Bearer <ADMIN_TOKEN>'.")
+
+
+@bp.get("/report")
+def report():
+    """Gaps clusters, per-article statistics and questions per day, for editors."""
+    try:
+        since = parse_since(request.args.get("since", "30d"))
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    lang = language(request.args.get("lang"), status=400)
+    return jsonify(build_report(db.engine(), retriever(), since, lang) | {"languages": list(CODES)})
 
 
 @bp.get("/status")

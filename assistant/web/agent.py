@@ -5,26 +5,17 @@ compared in constant time, and an empty AGENT_TOKEN turns the API off.
 """
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, current_app, jsonify, request, send_file
 
 from .. import attachments
+from ..auth import require_bearer
 from ..errors import ApiError
 from ..tickets import PRIORITIES, STATUSES, Ticket, store
 from ..validation import choice_field, email_field, json_body, text_field
 from .tickets import MAX_MESSAGE, NUMBER
 
 bp = Blueprint("agent", __name__, url_prefix="/api/v1/agent")
-
-
-@bp.before_request
-def require_token():
-    """401 unless the request carries the configured bearer token (constant-time comparison)."""
-    expected = current_app.config.get("AGENT_TOKEN") or ""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ApiError(401, "The agent API needs 'Authorization: Bearer <AGENT_TOKEN>'.")
+bp.before_request(require_bearer("AGENT_TOKEN"))
 
 
 @bp.get("/tickets")

@@ -73,3 +73,42 @@ def test_watcher_picks_up_a_change_without_a_request(instance, knowledge_copy):
         time.sleep(0.1)
     assert held.current().version != version
     assert "supplier-code-of-conduct" in held.current().retriever.articles
+
+
+def test_editors_page_and_report_refuse_without_the_token(editable):
+    _, client, _ = editable
+    page = client.get("/editors")
+    assert page.status_code == 401 and b'name="token"' in page.data and b"Articles" not in page.data
+    assert client.get("/api/v1/admin/report").status_code == 401
+    wrong = client.post("/editors/login", data={"token": "guess"})
+    assert wrong.status_code == 401 and b"not right" in wrong.data
+    assert client.get("/api/v1/admin/report").status_code == 401
+
+
+def test_editors_session_reads_the_report_but_cannot_reload(editable):
+    _, client, _ = editable
+    signed_in = client.post("/editors/login", data={"token": "editor-secret"})
+    assert signed_in.status_code == 303
+    page = client.get("/editors")
+    assert page.status_code == 200 and b"What nothing answered" in page.data
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert client.get("/api/v1/admin/report").status_code == 200
+    assert client.post("/api/v1/admin/reload").status_code == 401  # writes need the bearer token
+    client.post("/editors/logout")
+    assert client.get("/api/v1/admin/report").status_code == 401
+
+
+def test_report_counts_feedback_and_escalations(editable):
+    _, client, _ = editable
+    answered = client.post("/api/v1/ask", json={"question": "Who pays my invoices?"}).get_json()
+    client.post("/api/v1/feedback", json={"question_id": answered["question_id"], "helpful": True})
+    for question in ("Wie backe ich einen Apfelkuchen?", "Wie backe ich einen Käsekuchen?"):
+        client.post("/api/v1/ask", json={"question": question})
+    report = client.get("/api/v1/admin/report?since=1d", headers=TOKEN).get_json()
+    who_pays = next(a for a in report["articles"] if a["id"] == "csp-who-pays")
+    assert (who_pays["answers"], who_pays["helpful_rate"], who_pays["missing"]) == ({"en": 1}, 1.0, [])
+    assert report["gaps"][0]["lang"] == "de" and report["gaps"][0]["questions"] == 2
+    days = {(d["lang"], d["answered"], d["escalated"]) for d in report["daily"]}
+    assert ("en", 1, 0) in days and ("de", 0, 2) in days
+    assert client.get("/api/v1/admin/report?since=soon", headers=TOKEN).status_code == 400
+    assert client.get("/api/v1/admin/report?lang=xx", headers=TOKEN).status_code == 400

@@ -1,0 +1,53 @@
+"""The editors' page: gaps, article statistics and a chart, behind the admin token.
+
+Editors sign in once with ADMIN_TOKEN; a signed session cookie then lets
+the page read ``/api/v1/admin/report`` (read-only: reloading still needs the
+token as a bearer header).  The page is static HTML and a script from
+``static/``; every value it shows is inserted as text.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from ..auth import token_matches
+from .admin import EDITOR_SESSION
+
+bp = Blueprint("editors", __name__)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@bp.after_request
+def secure(response):
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@bp.get("/editors")
+def page():
+    if not session.get(EDITOR_SESSION):
+        return render_template("editors_login.html", failed=False), 401
+    return render_template("editors.html")
+
+
+@bp.post("/editors/login")
+def login():
+    if not token_matches("ADMIN_TOKEN", request.form.get("token", "")):
+        return render_template("editors_login.html", failed=True), 401
+    session.clear()
+    session[EDITOR_SESSION] = True
+    return redirect(url_for("editors.page"), code=303)
+
+
+@bp.post("/editors/logout")
+def logout():
+    session.pop(EDITOR_SESSION, None)
+    return redirect(url_for("editors.page"), code=303)
