@@ -1,7 +1,7 @@
 """Calibrated confidence: how likely a candidate article is the right answer.
 
 Raw BM25 scores are not comparable across questions, so each candidate is
-described by four numbers that are:
+described by five numbers that are:
 
 1. ``bm25``: its BM25 score divided by the most any article could score for
    this question (every term saturated; words the knowledge base has never
@@ -10,7 +10,9 @@ described by four numbers that are:
    question;
 3. ``margin``: its fused score minus the best other candidate's;
 4. ``coverage``: the share of the question's terms the article contains at
-   all, so one lucky word ("Hallo, wie geht's?") is not enough.
+   all, so one lucky word ("Hallo, wie geht's?") is not enough;
+5. ``length``: how many terms the question has (up to 10, scaled to 0..1):
+   the same coverage means more in a long question than in a two-word one.
 
 A logistic regression fitted on labelled questions (``eval/calibration.yaml``,
 written for this project) maps them to a probability.  The threshold is the
@@ -28,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_PATH = Path(__file__).with_name("calibration.json")
-FEATURES = ("bm25", "ngram", "margin", "coverage")
+FEATURES = ("bm25", "ngram", "margin", "coverage", "length")
+LENGTH_CAP = 10  # terms; longer questions count as long
 MIN_OOD_ESCALATED = 0.92
 MAX_ANSWERED_WRONG = 0.025
 
@@ -36,7 +39,7 @@ MAX_ANSWERED_WRONG = 0.025
 @dataclass(frozen=True)
 class Calibration:
     alpha: float = 0.7  # share of BM25 in the fused ranking score, the rest n-grams
-    coefficients: tuple[float, ...] = (3.0, 5.0, 15.0, 1.0)
+    coefficients: tuple[float, ...] = (-2.0, 4.0, 16.0, 5.0, 0.0)
     intercept: float = -4.0
     threshold: float = 0.5
     fitted_on: str = "defaults"
@@ -66,14 +69,15 @@ class Calibration:
 
 
 def features(
-    bm25: np.ndarray, ngram: np.ndarray, fused: np.ndarray, order: np.ndarray, coverage: np.ndarray
+    bm25: np.ndarray, ngram: np.ndarray, fused: np.ndarray, order: np.ndarray, coverage: np.ndarray, terms: int
 ) -> np.ndarray:
-    """One row (bm25, ngram, margin, coverage) per candidate in ``order``."""
+    """One row (bm25, ngram, margin, coverage, length) per candidate in ``order``."""
     if not order.size:
         return np.zeros((0, len(FEATURES)))
     top = fused[order]
     best_other = np.where(np.arange(order.size) == 0, top[1] if order.size > 1 else 0.0, top[0])
-    return np.column_stack((bm25[order], ngram[order], top - best_other, coverage))
+    length = np.full(order.size, min(terms, LENGTH_CAP) / LENGTH_CAP)
+    return np.column_stack((bm25[order], ngram[order], top - best_other, coverage, length))
 
 
 def fit(rows: np.ndarray, labels: np.ndarray) -> tuple[tuple[float, ...], float]:

@@ -94,19 +94,26 @@ def evaluate_command(knowledge: Path, question_set: Path, with_lang: bool, show_
 
 @main.command()
 @KNOWLEDGE
-@click.option("--set", "question_set", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "question_sets", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Labelled questions; repeatable.")
 @click.option("--write/--dry-run", default=False, help="Save the result to indexer/calibration.json.")
-def calibrate(knowledge: Path, question_set: Path, write: bool) -> None:
-    """Refit the confidence model and threshold on a labelled question set."""
+def calibrate(knowledge: Path, question_sets: tuple[Path, ...], write: bool) -> None:
+    """Refit the confidence model and threshold on labelled question sets.
+
+    Prints a 5-fold cross-validated estimate first (fitted without the
+    questions it is scored on), then the fit on everything.
+    """
     from .evaluation import calibrate as fit_calibration
-    from .evaluation import evaluate, load_items
+    from .evaluation import cross_validate, evaluate, load_items
 
     retriever = _retriever(knowledge)
-    items = load_items(question_set)
-    retriever.calibration = fit_calibration(retriever, items, question_set.name)
-    click.echo(f"coefficients {retriever.calibration.coefficients} intercept {retriever.calibration.intercept:.3f}")
-    click.echo(f"threshold {retriever.calibration.threshold:.2f}")
-    click.echo(evaluate(retriever, items).line())
+    items = [item for path in question_sets for item in load_items(path)]
+    estimate = cross_validate(retriever, items)
+    click.echo("5-fold estimate: " + " ".join(f"{k}={v:.3f}" for k, v in estimate.items()) + f" n={len(items)}")
+    retriever.calibration = fit_calibration(retriever, items, " + ".join(p.name for p in question_sets))
+    click.echo(f"coefficients {tuple(round(c, 3) for c in retriever.calibration.coefficients)} "
+               f"intercept {retriever.calibration.intercept:.3f} threshold {retriever.calibration.threshold:.2f}")
+    click.echo("on the same questions: " + evaluate(retriever, items).line())
     if write:
         retriever.calibration.save()
         click.echo("saved indexer/calibration.json")

@@ -97,19 +97,63 @@ def evaluate(retriever: Retriever, items: Sequence[Item], with_lang: bool = Fals
     return metrics
 
 
+@dataclass(frozen=True)
+class Labelled:
+    """One question's candidates as the calibration sees them."""
+
+    rows: np.ndarray  # feature rows, one per candidate
+    correct: np.ndarray  # whether each candidate is an acceptable answer
+    in_domain: bool
+
+
+def labelled(retriever: Retriever, items: Sequence[Item]) -> list[Labelled]:
+    result = []
+    for item in items:
+        order, rows = retriever.evidence(item.question, item.lang)
+        article_ids = retriever.indexes[item.lang].article_ids
+        result.append(Labelled(rows, np.array([article_ids[i] in item.expect for i in order]), bool(item.expect)))
+    return result
+
+
 def calibrate(retriever: Retriever, items: Sequence[Item], source: str) -> Calibration:
     """Fit the confidence model and threshold on ``items``; see ``calibration.py``."""
-    rows, labels, tops = [], [], []
-    for item in items:
-        order, candidate_rows = retriever.evidence(item.question, item.lang)
-        article_ids = retriever.indexes[item.lang].article_ids
-        correct = np.array([article_ids[i] in item.expect for i in order])
-        rows.append(candidate_rows)
-        labels.append(correct)
-        tops.append((bool(correct[0]), bool(item.expect)))
-    coefficients, intercept = fit(np.vstack(rows), np.concatenate(labels))
-    model = Calibration(retriever.calibration.alpha, coefficients, intercept, 0.5, source)
-    top_conf = np.array([model.confidence(r[:1])[0] for r in rows])
-    correct, in_domain = (np.array(column) for column in zip(*tops))
-    threshold = choose_threshold(top_conf, correct, in_domain)
-    return Calibration(model.alpha, coefficients, intercept, threshold, source)
+    return _fit(labelled(retriever, items), retriever.calibration.alpha, source)
+
+
+def _fit(data: Sequence[Labelled], alpha: float, source: str) -> Calibration:
+    coefficients, intercept = fit(np.vstack([d.rows for d in data]), np.concatenate([d.correct for d in data]))
+    model = Calibration(alpha, coefficients, intercept, 0.5, source)
+    best = [_best(model, d) for d in data]
+    threshold = choose_threshold(
+        np.array([confidence for confidence, _ in best]),
+        np.array([correct for _, correct in best]),
+        np.array([d.in_domain for d in data]),
+    )
+    return Calibration(alpha, coefficients, intercept, threshold, source)
+
+
+def _best(model: Calibration, data: Labelled) -> tuple[float, bool]:
+    """The most confident candidate's confidence, and whether it is right."""
+    confidences = model.confidence(data.rows)
+    if not confidences.size:
+        return 0.0, False
+    top = int(np.argmax(confidences))
+    return float(confidences[top]), bool(data.correct[top])
+
+
+def cross_validate(retriever: Retriever, items: Sequence[Item], folds: int = 5, seed: int = 0) -> dict[str, float]:
+    """Honest estimate of hit@1, escalation and wrong answers: fit on k-1 folds, score the k-th."""
+    data = labelled(retriever, items)
+    fold_of = np.random.default_rng(seed).integers(0, folds, len(data))
+    hits = escalated = wrong = 0
+    for fold in range(folds):
+        model = _fit([d for d, f in zip(data, fold_of) if f != fold], retriever.calibration.alpha, "cv")
+        for d in (d for d, f in zip(data, fold_of) if f == fold):
+            confidence, correct = _best(model, d)
+            answered = confidence >= model.threshold
+            hits += answered and correct and d.in_domain
+            wrong += answered and not correct and d.in_domain
+            escalated += not answered and not d.in_domain
+    n_in = sum(d.in_domain for d in data) or 1
+    n_ood = (len(data) - sum(d.in_domain for d in data)) or 1
+    return {"hit@1": hits / n_in, "ood_escalated": escalated / n_ood, "answered_wrong": wrong / n_in}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analyzers import warm_up
 from .articles import Article
 from .calibration import Calibration, features
 from .detect import Detection, detect
@@ -83,8 +84,10 @@ class Retriever:
 
     @classmethod
     def from_articles(cls, articles: Sequence[Article], calibration: Calibration | None = None) -> "Retriever":
+        warm_up()  # Korean analysis needs Kiwi's model: load it while the other languages index
         languages = [c for c in CODES if any(c in a.translations for a in articles)]
-        indexes = {lang: build_language_index(lang, articles) for lang in languages}
+        built = {lang: build_language_index(lang, articles) for lang in sorted(languages, key=lambda c: c == "ko")}
+        indexes = {lang: built[lang] for lang in languages}
         return cls(articles, indexes, calibration or Calibration.load())
 
     @classmethod
@@ -124,7 +127,7 @@ class Retriever:
         ngram = index.ngram_similarity(question)
         fused = self.calibration.fuse(bm25, ngram)
         order = top_k(fused, MAX_CANDIDATES)
-        return order, features(bm25, ngram, fused, order, index.coverage(tokens, order))
+        return order, features(bm25, ngram, fused, order, index.coverage(tokens, order), len(tokens))
 
     def _answer(self, question: str, detection: Detection, lang: str, ranking: Ranking) -> Answer:
         ids = self.indexes[ranking.lang].article_ids
