@@ -145,8 +145,9 @@ def gaps(knowledge: Path, database: str | None, instance: Path | None, since: st
     click.echo(f"{len(asked)} unanswered or unhelpful question(s) since {start:%Y-%m-%d %H:%M} UTC "
                f"in {len(clusters)} cluster(s)")
     for rank, cluster in enumerate(clusters, start=1):
+        closest = f"{cluster.closest_article} ({cluster.confidence:.2f})" if cluster.closest_article else "none"
         click.echo(f"\n{rank}. [{cluster.lang}] {cluster.suppliers} supplier(s), {cluster.size} question(s); "
-                   f"closest: {cluster.closest_article or '-'} ({cluster.confidence:.2f})")
+                   f"closest: {closest}")
         for example in cluster.examples:
             click.echo(f"     - {example}")
     if csv_path:

@@ -23,6 +23,7 @@ from .retrieval import Retriever
 
 DISTANCE_THRESHOLD = 0.8  # cosine distance at which two groups stop merging
 EXAMPLES = 3
+MIN_CLOSEST = 0.01  # below this confidence no article is "closest": the question matched nothing
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def _examples(members: list[AskedQuestion], representative: str) -> list[str]:
 
 
 def _attach_closest(cluster: Cluster, representative: str, retriever: Retriever) -> None:
+    """The article the assistant came nearest to; none when nothing matched at all."""
     answer = retriever.ask(representative, cluster.lang)
-    if answer.candidates:
+    if answer.candidates and answer.candidates[0].confidence >= MIN_CLOSEST:
         best = answer.candidates[0]
         cluster.closest_article, cluster.closest_title, cluster.confidence = best.article_id, best.title, best.confidence
 
