@@ -93,6 +93,20 @@ _KO_USER_WORDS = ("쿠파", "프로큐리", "인보이스", "티켓", "리캡차
 # --- steps ------------------------------------------------------------------
 
 
+TICKET_CLASS = "cs0000000"
+_LONG_NUMBER = re.compile(r"^\d{4,}$")
+
+
+def identifiers(tokens: Tokens) -> Tokens:
+    """Ticket numbers become one class term; other long numbers (PO, invoice) are dropped.
+
+    "Status of CS0019934?" then meets the article that explains ticket
+    numbers with CS0012345, and a PO number, which no article can know,
+    does not count as an unknown word against the question.
+    """
+    return [TICKET_CLASS if TICKET_NUMBER.match(t) else t for t in tokens if not _LONG_NUMBER.match(t)]
+
+
 def stop_filter(stopwords: frozenset[str]) -> Step:
     """Drop grammar words; keep product terms even if a list names them."""
     return lambda tokens: [t for t in tokens if t not in stopwords or is_protected(t)]
@@ -272,6 +286,7 @@ def english(lexicon: frozenset[str] = frozenset()) -> Analyzer:
     return Analyzer(
         word_tokens,
         (
+            identifiers,
             strip_apostrophe_tails,
             stop_filter(LANGUAGES["en"].stopwords),
             number_words(LANGUAGES["en"].numbers),
@@ -284,6 +299,7 @@ def french(lexicon: frozenset[str] = frozenset()) -> Analyzer:
     return Analyzer(
         word_tokens,
         (
+            identifiers,
             strip_elisions,
             stop_filter(LANGUAGES["fr"].stopwords),
             number_words(LANGUAGES["fr"].numbers),
@@ -297,6 +313,7 @@ def german(lexicon: frozenset[str] = frozenset()) -> Analyzer:
     return Analyzer(
         word_tokens,
         (
+            identifiers,
             rejoin_separable_verbs(lexicon),
             stop_filter(LANGUAGES["de"].stopwords),
             number_words(LANGUAGES["de"].numbers),
@@ -308,12 +325,12 @@ def german(lexicon: frozenset[str] = frozenset()) -> Analyzer:
 
 
 def korean(lexicon: frozenset[str] = frozenset()) -> Analyzer:
-    return Analyzer(korean_morphemes, (hangul_bigrams,))
+    return Analyzer(korean_morphemes, (identifiers, hangul_bigrams))
 
 
 def chinese(lexicon: frozenset[str] = frozenset()) -> Analyzer:
     stop = LANGUAGES["zh-Hans"].stopwords
-    return Analyzer(han_runs, (remove_phrases(stop), bigrams))
+    return Analyzer(han_runs, (identifiers, remove_phrases(stop), bigrams))
 
 
 ANALYZERS: dict[str, Callable[[frozenset[str]], Analyzer]] = {
