@@ -19,10 +19,11 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from .analyzers import Analyzer, analyzer_for, fold_for_matching, lexicon_of
 from .articles import Article
-from .scoring import B, K1, bm25_scores, bm25_weights, column_sum, document_frequencies, idf_function
+from .scoring import B, K1, bm25_scores, bm25_weights, column_sum, document_frequencies, idf_function, values_at
 
 FIELD_WEIGHTS = {"title": 3, "questions": 2, "body": 1}
 NGRAM_RANGE = (1, 4)
+MAX_NGRAM_POSTINGS = 5000  # n-grams in more titles and questions than this are too common to read
 
 
 @dataclass
@@ -41,13 +42,13 @@ class LanguageIndex:
     k1: float = K1
     analyzer: Analyzer = field(init=False, repr=False)
     _unseen_idf: float = field(init=False, repr=False)
-    _presence: sparse.csc_matrix = field(init=False, repr=False)  # 1 where a document has a term
+    _unit_article: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.analyzer = analyzer_for(self.lang, self.lexicon)
         self.unit_matrix = sparse.csc_matrix(self.unit_matrix)
-        self._presence = sparse.csc_matrix(
-            (np.ones_like(self.weights.data), self.weights.indices, self.weights.indptr), shape=self.weights.shape
+        self._unit_article = np.repeat(  # the article each title / question row belongs to
+            np.arange(len(self.unit_starts)), np.diff(np.append(self.unit_starts, self.unit_matrix.shape[0]))
         )
         self._unseen_idf = float(np.log(1.0 + self.unit_matrix.shape[0]) + 1.0)  # sklearn's smooth IDF at df = 0
 
@@ -73,8 +74,8 @@ class LanguageIndex:
         known = [self.vocabulary[t] for t in distinct if t in self.vocabulary]
         if not distinct or not known or not docs.size:
             return np.zeros(docs.size)
-        present = column_sum(self._presence, np.asarray(known), np.ones(len(known)))
-        return present[docs] / len(distinct)
+        present = sum(values_at(self.weights, term, docs) > 0 for term in known)
+        return present / len(distinct)
 
     def ngram_similarity(self, text: str) -> np.ndarray:
         """Best cosine between the question and each article's title or questions.
@@ -94,8 +95,19 @@ class LanguageIndex:
         ids = ids[known]
         weights = tf[known] * self.ngrams.idf_[ids]
         norm = np.sqrt(np.sum(weights**2) + np.sum((tf[~known] * self._unseen_idf) ** 2))
+        # On a large index the commonest n-grams have postings of hundreds of thousands of
+        # entries and the least weight: they stay in the norm but are not read.  A small
+        # index (the shipped one has ~250 units) never reaches the cap, so nothing changes.
+        short = np.diff(self.unit_matrix.indptr)[ids] <= MAX_NGRAM_POSTINGS
+        ids, weights = ids[short], weights[short]
         sims = column_sum(self.unit_matrix, ids, weights / norm)
-        return np.maximum.reduceat(sims, self.unit_starts)
+        touched = np.flatnonzero(sims)  # on a large index most titles and questions share nothing
+        best = np.zeros(len(self.article_ids))
+        if touched.size:
+            owners = self._unit_article[touched]
+            first = np.flatnonzero(np.diff(owners, prepend=-1))
+            best[owners[first]] = np.maximum.reduceat(sims[touched], first)
+        return best
 
 
 @functools.lru_cache(maxsize=256)

@@ -66,6 +66,14 @@ def bm25_weights(
     return weights
 
 
+def _gather(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices and weighted values of every stored entry in ``columns``, by index arithmetic."""
+    starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
+    lengths = ends - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    return matrix.indices[offsets], matrix.data[offsets] * np.repeat(weights, lengths)
+
+
 def column_sum(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """matrix[:, columns] @ weights, read straight from the CSC arrays.
 
@@ -74,13 +82,8 @@ def column_sum(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarr
     its ~0.1 ms of indexing overhead per call, which dominates on a small
     index and still matters on a large one.
     """
-    starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
-    lengths = ends - starts
-    if not lengths.sum():
-        return np.zeros(matrix.shape[0])
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    values = matrix.data[offsets] * np.repeat(weights, lengths)
-    return np.bincount(matrix.indices[offsets], weights=values, minlength=matrix.shape[0])
+    rows, values = _gather(matrix, columns, weights)
+    return np.bincount(rows, weights=values, minlength=matrix.shape[0])
 
 
 def column_max(matrix: sparse.csc_matrix) -> np.ndarray:
@@ -155,9 +158,20 @@ def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarr
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores, best first (ties keep document order)."""
+    """Indices of the k best scores, best first (ties keep document order).
+
+    When at least k but fewer than half of the scores are positive, only
+    those are ranked: on a large index a question touches a small part of it.
+    """
     k = min(k, scores.size)
     if k <= 0:
         return np.empty(0, dtype=np.int64)
+    positive = np.flatnonzero(scores > 0)
+    if k <= positive.size < scores.size // 2:
+        return positive[_top(scores[positive], k)]
+    return _top(scores, k)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
     part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
     return part[np.lexsort((part, -scores[part]))]
