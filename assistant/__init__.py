@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, db, errors, limits, logs, outbox, tickets, worker
+from . import cli, db, errors, limits, logs, outbox, payments, tickets, worker
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)  # migrates the schema; safe when several workers start at once
     outbox.init_app(app)
     tickets.init_app(app)
+    payments.init_app(app)  # the payment/PO status provider, if one is configured
     cli.init_app(app)
     _init_knowledge(app)
     _register_blueprints(app)
@@ -57,10 +58,10 @@ def _init_knowledge(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import openapi_tickets  # noqa: F401  (adds the ticket routes to the OpenAPI document)
-    from .web import admin, agent, articles, ask, decisions, docs, editors, feedback, health, session, tickets
+    from . import openapi_chat, openapi_tickets  # noqa: F401  (add their routes to the OpenAPI document)
+    from .web import admin, agent, articles, ask, chat, decisions, docs, editors, feedback, health, payments, session, tickets
 
-    for module in (ask, articles, health, docs, tickets, session, agent, decisions, admin, feedback, editors):
+    for module in (ask, articles, health, docs, tickets, session, agent, decisions, admin, feedback, editors, chat, payments):
         app.register_blueprint(module.bp)
 
 

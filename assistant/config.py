@@ -60,6 +60,10 @@ DEFAULTS = {
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # per file
     "RATE_LIMIT_TICKETS": "20 per minute;200 per hour",  # POST /api/v1/tickets per client address (each sends mail)
     "RATE_LIMIT_SESSION": "10 per minute;60 per hour",  # session codes asked and tried per client address
+    # The supplier chat (see the README's "The supplier chat" section)
+    "EMBED_ORIGINS": [],  # portals allowed to frame the chat through widget.js (CSP frame-ancestors), e.g. ["https://portal.example.com"]
+    "PAYMENTS_PROVIDER": "",  # an `assistant.payments` entry point; empty: "csv" when PAYMENTS_CSV is set, else not connected
+    "PAYMENTS_CSV": "",  # ERP export read by the built-in "csv" provider; a relative path is in the instance folder
 }
 
 
