@@ -16,7 +16,7 @@ log = logging.getLogger("assistant.requests")
 
 
 def init_app(app: Flask) -> None:
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s [%(process)d] %(name)s %(message)s")
 
     @app.before_request
     def start_timer():

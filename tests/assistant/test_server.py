@@ -1,6 +1,8 @@
 """The assistant served for real: `python app.py` and gunicorn on 127.0.0.1."""
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,6 +94,56 @@ def test_gunicorn_with_two_workers_answers(instance, built_index):
     finally:
         stop(process)
     assert process.returncode == 0
+
+
+def test_two_gunicorn_workers_pick_up_a_new_article_without_a_restart(instance, knowledge_copy, tmp_path):
+    """Each worker watches the folder itself; within seconds every worker answers with the new article."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    port = free_port()
+    env = dict(os.environ, ASSISTANT_INSTANCE=str(instance), ASSISTANT_KNOWLEDGE=str(knowledge_copy),
+               ASSISTANT_RELOAD_POLL_SECONDS="0.5", ASSISTANT_BACKGROUND_WORKER="false")
+    process = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    question = "Where can I read the supplier code of conduct?"
+    try:
+        wait_ready(url, process, timeout=90)
+        assert ask(url, question)["article_id"] != "supplier-code-of-conduct"
+        shutil.copy(Path(__file__).resolve().parents[1] / "data" / "supplier-code-of-conduct.yaml", knowledge_copy)
+        deadline, in_a_row = time.monotonic() + 60, 0
+        while in_a_row < 12 and time.monotonic() < deadline:  # each request is a new connection: both workers serve
+            in_a_row = in_a_row + 1 if ask(url, question)["article_id"] == "supplier-code-of-conduct" else 0
+            time.sleep(0.05)
+        assert in_a_row >= 12
+    finally:
+        stop(process)
+    reloads = re.findall(r"\[(\d+)\] assistant.knowledge knowledge version (\w+) loaded from " + re.escape(str(knowledge_copy)),
+                         process.stdout.read())
+    versions = {version for _, version in reloads}
+    assert len(versions) == 2  # the shipped version at start, then the new one
+    new_version = [v for _, v in reloads][-1]
+    assert len({pid for pid, version in reloads if version == new_version}) == 2  # both workers reloaded
+
+
+def test_sighup_reloads_the_knowledge_folder(instance, knowledge_copy):
+    port = free_port()
+    env = dict(os.environ, ASSISTANT_INSTANCE=str(instance), ASSISTANT_KNOWLEDGE=str(knowledge_copy),
+               ASSISTANT_RELOAD_POLL_SECONDS="0", ASSISTANT_BACKGROUND_WORKER="false")
+    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url, question = f"http://127.0.0.1:{port}", "Where can I read the supplier code of conduct?"
+    try:
+        wait_ready(url, process)
+        shutil.copy(Path(__file__).resolve().parents[1] / "data" / "supplier-code-of-conduct.yaml", knowledge_copy)
+        time.sleep(1.0)
+        assert ask(url, question)["article_id"] != "supplier-code-of-conduct"  # no watcher: nothing changes by itself
+        process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while ask(url, question)["article_id"] != "supplier-code-of-conduct" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ask(url, question)["article_id"] == "supplier-code-of-conduct"
+    finally:
+        stop(process)
 
 
 def test_broken_knowledge_refuses_to_start(tmp_path):
