@@ -43,6 +43,7 @@ class LanguageIndex:
     analyzer: Analyzer = field(init=False, repr=False)
     _unseen_idf: float = field(init=False, repr=False)
     _unit_article: np.ndarray = field(init=False, repr=False)
+    _unknown_idf: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.analyzer = analyzer_for(self.lang, self.lexicon)
@@ -50,6 +51,7 @@ class LanguageIndex:
         self._unit_article = np.repeat(  # the article each title / question row belongs to
             np.arange(len(self.unit_starts)), np.diff(np.append(self.unit_starts, self.unit_matrix.shape[0]))
         )
+        self._unknown_idf = float(idf_function("lucene")(np.zeros(1), len(self.article_ids))[0])  # df = 0
         self._unseen_idf = float(np.log(1.0 + self.unit_matrix.shape[0]) + 1.0)  # sklearn's smooth IDF at df = 0
 
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
@@ -64,7 +66,7 @@ class LanguageIndex:
         Dividing by it puts BM25 on a 0..1 scale that means the same for
         every question, the basis of a comparable confidence.
         """
-        unknown_idf = idf_function("lucene")(np.zeros(1), len(self.article_ids))[0]
+        unknown_idf = self._unknown_idf
         total = sum(self.idf[self.vocabulary[t]] if t in self.vocabulary else unknown_idf for t in tokens)
         return total * (self.k1 + 1.0)
 

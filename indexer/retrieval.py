@@ -12,6 +12,7 @@ product terms.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,12 @@ from .articles import Article
 from .calibration import Calibration, features
 from .detect import Detection, detect
 from .index import LanguageIndex, build_language_index
-from .languages import CODES
+from .languages import CODES, LANGUAGES
 from .scoring import top_k
 from .validate import check_folder
 
 MAX_CANDIDATES = 5
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
 class KnowledgeError(Exception):
@@ -104,12 +106,20 @@ class Retriever:
         answer_lang = detection.lang if detection.lang in self.indexes else next(iter(self.indexes))
         ranking = self.rank(question, answer_lang)
         if ranking.best < self.calibration.threshold:
-            ranking = max(
-                (self.rank(question, other) for other in self.indexes if other != answer_lang),
-                key=lambda r: r.best,
-                default=ranking,
-            )
+            others = (self.rank(question, other) for other in self.fallback_languages(question, answer_lang))
+            ranking = max((ranking, *others), key=lambda r: r.best)
         return self._answer(question, detection, answer_lang, ranking)
+
+    def fallback_languages(self, question: str, lang: str) -> list[str]:
+        """Other languages whose translations could still match the question.
+
+        Latin letters (product terms, English words) can match any language's
+        text; without them only the other languages of the same script can
+        (a zh-Hant question against zh-Hans articles).
+        """
+        script = LANGUAGES[lang].script
+        latin = bool(_LATIN_LETTER.search(question))
+        return [code for code in self.indexes if code != lang and (latin or LANGUAGES[code].script == script)]
 
     def rank(self, question: str, lang: str) -> Ranking:
         """The ``lang`` translations' best candidates, ordered by calibrated confidence."""
