@@ -27,7 +27,7 @@ DEFAULTS = {
     "MAX_QUESTION_CHARS": 1000,
     "SECRET_KEY": "",  # signs supplier sessions; generated into the instance folder if empty
     "LOG_LEVEL": "INFO",
-    "RATE_LIMIT_ASK": "600 per minute;20 per second",  # per client address; answers 429 beyond
+    "RATE_LIMIT_ASK": "3000 per minute;100 per second",  # per client address; answers 429 beyond
     "RATE_LIMIT_STORAGE": "memory://",  # shared counters for several workers, e.g. redis://127.0.0.1:6379
     "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For in front of the app
     # Tickets (see the README's "Tickets" section)
