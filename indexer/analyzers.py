@@ -171,10 +171,11 @@ _SEPARABLE_PARTICLES = frozenset("ab an auf aus bei ein fest her hin los mit nac
 
 
 def rejoin_separable_verbs(lexicon: frozenset[str]) -> Step:
-    """German verbs whose particle went to the end: "Wie reiche ich ein Ticket ein?" also yields "einreichen".
+    """German verbs whose particle went to the end: "Wie reiche ich ein Ticket ein?" reads "einreichen".
 
-    A question ending in a separable particle gets, for each other word,
-    the corpus word that particle + word begins (when there is one).
+    In a question ending in a separable particle, a word that particle +
+    word begins a corpus word of is replaced by that word: the verb is
+    *einreichen*, not *reichen*.
     """
     words = tuple(sorted(lexicon))
 
@@ -185,13 +186,12 @@ def rejoin_separable_verbs(lexicon: frozenset[str]) -> Step:
     def step(tokens: Tokens) -> Tokens:
         if len(tokens) < 2 or tokens[-1] not in _SEPARABLE_PARTICLES:
             return tokens
-        particle, joined = tokens[-1], []
-        for token in tokens[:-1]:
-            stems = (token, token[:-1], token[:-2]) if len(token) > 4 else (token,)
-            found = next(filter(None, (known_word_starting(particle + s) for s in stems)), None)
-            if found:
-                joined.append(found)
-        return tokens + joined
+        particle = tokens[-1]
+        return [_joined(token, particle) or token for token in tokens[:-1]] + [particle]
+
+    def _joined(token: str, particle: str) -> str | None:
+        stems = (token, token[:-1], token[:-2]) if len(token) > 4 else (token,)
+        return next(filter(None, (known_word_starting(particle + s) for s in stems)), None)
 
     return step
 

@@ -64,7 +64,8 @@ def test_stop_words_go_but_on_and_off_stay():
 
 def test_german_separable_verbs_meet_their_infinitive():
     lexicon = lexicon_of(["Schalten Sie die Zwei-Faktor-Authentifizierung aus: ausschalten, einladen"])
-    assert {"ausschalt", "schalt"} <= set(analyzer_for("de", lexicon)("Wie schalte ich 2FA aus?"))
+    terms = analyzer_for("de", lexicon)("Wie schalte ich 2FA aus?")
+    assert "ausschalt" in terms and "schalt" not in terms  # the verb is ausschalten, not schalten
     assert "einlad" in analyzer_for("de", lexicon)("Wie lade ich einen Kollegen ein?")
 
 
