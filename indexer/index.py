@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from .analyzers import Analyzer, analyzer_for, fold_for_matching, lexicon_of
 from .articles import Article
-from .scoring import B, K1, bm25_scores, bm25_weights, column_sum, document_frequencies, idf_function, values_at
+from .scoring import B, K1, bm25_scores_and_matches, bm25_weights, column_sum, document_frequencies, idf_function
 
 FIELD_WEIGHTS = {"title": 3, "questions": 2, "body": 1}
 NGRAM_RANGE = (1, 4)
@@ -44,6 +44,7 @@ class LanguageIndex:
     _unseen_idf: float = field(init=False, repr=False)
     _unit_article: np.ndarray = field(init=False, repr=False)
     _unknown_idf: float = field(init=False, repr=False)
+    _ngram_postings: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.analyzer = analyzer_for(self.lang, self.lexicon)
@@ -51,14 +52,18 @@ class LanguageIndex:
         self._unit_article = np.repeat(  # the article each title / question row belongs to
             np.arange(len(self.unit_starts)), np.diff(np.append(self.unit_starts, self.unit_matrix.shape[0]))
         )
+        self._ngram_postings = np.diff(self.unit_matrix.indptr)  # how many units have each n-gram
         self._unknown_idf = float(idf_function("lucene")(np.zeros(1), len(self.article_ids))[0])  # df = 0
         self._unseen_idf = float(np.log(1.0 + self.unit_matrix.shape[0]) + 1.0)  # sklearn's smooth IDF at df = 0
 
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
         return [self.vocabulary[t] for t in tokens if t in self.vocabulary]
 
-    def bm25(self, tokens: Sequence[str]) -> np.ndarray:
-        return bm25_scores(self.weights, self.term_ids(tokens))
+    def bm25(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 of every document, and the share of the question's distinct terms each contains."""
+        scores, matches = bm25_scores_and_matches(self.weights, self.term_ids(tokens))
+        distinct = len(set(tokens))
+        return scores, (matches / distinct if distinct else matches)
 
     def max_bm25(self, tokens: Sequence[str]) -> float:
         """The most any document could score: each term saturated, unknown terms at top IDF.
@@ -69,15 +74,6 @@ class LanguageIndex:
         unknown_idf = self._unknown_idf
         total = sum(self.idf[self.vocabulary[t]] if t in self.vocabulary else unknown_idf for t in tokens)
         return total * (self.k1 + 1.0)
-
-    def coverage(self, tokens: Sequence[str], docs: np.ndarray) -> np.ndarray:
-        """Share of the question's distinct terms that each of ``docs`` contains."""
-        distinct = set(tokens)
-        known = [self.vocabulary[t] for t in distinct if t in self.vocabulary]
-        if not distinct or not known or not docs.size:
-            return np.zeros(docs.size)
-        present = sum(values_at(self.weights, term, docs) > 0 for term in known)
-        return present / len(distinct)
 
     def ngram_similarity(self, text: str) -> np.ndarray:
         """Best cosine between the question and each article's title or questions.
@@ -100,7 +96,7 @@ class LanguageIndex:
         # On a large index the commonest n-grams have postings of hundreds of thousands of
         # entries and the least weight: they stay in the norm but are not read.  A small
         # index (the shipped one has ~250 units) never reaches the cap, so nothing changes.
-        short = np.diff(self.unit_matrix.indptr)[ids] <= MAX_NGRAM_POSTINGS
+        short = self._ngram_postings[ids] <= MAX_NGRAM_POSTINGS
         ids, weights = ids[short], weights[short]
         sims = column_sum(self.unit_matrix, ids, weights / norm)
         touched = np.flatnonzero(sims)  # on a large index most titles and questions share nothing

@@ -133,11 +133,12 @@ class Retriever:
         index = self.indexes[lang]
         tokens = index.analyzer(question)
         ceiling = index.max_bm25(tokens)
-        bm25 = index.bm25(tokens) / ceiling if ceiling > 0 else np.zeros(len(index.article_ids))
+        scores, coverage = index.bm25(tokens)
+        bm25 = scores / ceiling if ceiling > 0 else scores
         ngram = index.ngram_similarity(question)
         fused = self.calibration.fuse(bm25, ngram)
         order = top_k(fused, MAX_CANDIDATES)
-        return order, features(bm25, ngram, fused, order, index.coverage(tokens, order), len(tokens))
+        return order, features(bm25, ngram, fused, order, coverage[order], len(tokens))
 
     def _answer(self, question: str, detection: Detection, lang: str, ranking: Ranking) -> Answer:
         ids = self.indexes[ranking.lang].article_ids

@@ -151,10 +151,17 @@ def _dense_top_k(weights, terms: np.ndarray, counts: np.ndarray, k: int) -> tupl
 
 def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarray:
     """Scores of every document for a query given as term ids (a repeated term counts again)."""
+    return bm25_scores_and_matches(weights, term_ids)[0]
+
+
+def bm25_scores_and_matches(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every document's score, and how many distinct query terms it contains, from one pass."""
     if not len(term_ids):
-        return np.zeros(weights.shape[0])
+        return np.zeros(weights.shape[0]), np.zeros(weights.shape[0])
     unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
-    return column_sum(weights, unique, counts.astype(np.float64))
+    rows, values = _gather(weights, unique, counts.astype(np.float64))
+    n_docs = weights.shape[0]
+    return np.bincount(rows, weights=values, minlength=n_docs), np.bincount(rows, minlength=n_docs).astype(np.float64)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
