@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print(f"not starting: {len(exc.problems)} problem(s) in the knowledge folder", file=sys.stderr)
         return 1
+    except ValueError as exc:  # a setting that cannot work, e.g. an unknown BUSINESS_TIMEZONE
+        print(f"not starting: {exc}", file=sys.stderr)
+        return 1
     app.run(host=args.host, port=args.port, threaded=True)
     return 0
 

@@ -4,17 +4,22 @@
 """
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from . import cli, db, errors, limits, logs, outbox, payments, tickets, worker
+from . import auth, cli, db, errors, limits, logs, outbox, payments, tickets, worker
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
+
+
+SECRET_SETTINGS = ("SECRET_KEY", "ADMIN_TOKEN", "AGENT_TOKEN", "WEBHOOK_SECRET", "SMTP_PASSWORD", "SMTP_USERNAME")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -27,10 +32,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.json.ensure_ascii = False  # answers are in six scripts; keep them readable
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    for key in SECRET_SETTINGS:  # ASSISTANT_AGENT_TOKEN=123 arrives as a number: a secret is text
+        if app.config.get(key) is not None and not isinstance(app.config[key], str):
+            app.config[key] = str(app.config[key])
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _instance_secret(Path(app.instance_path))
 
     errors.init_app(app)
     logs.init_app(app)
+    auth.init_app(app)  # refuses cross-site writes before anything else reads the request
     limits.init_app(app)
     db.init_app(app)  # migrates the schema; safe when several workers start at once
     outbox.init_app(app)
@@ -66,9 +75,29 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _instance_secret(folder: Path) -> str:
-    """A per-instance signing key, created once and kept in the instance folder."""
+    """A per-instance signing key, created once and kept in the instance folder.
+
+    Several gunicorn workers may start on a new instance at once: the file
+    is created exclusively (O_EXCL) by one of them, fully written, and the
+    others wait until they can read a non-empty key.
+    """
     path = folder / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:
+        handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return _wait_for_secret(path)
+    with os.fdopen(handle, "w") as file:
+        file.write(secrets.token_hex(32))
+        file.flush()
+        os.fsync(file.fileno())
     return path.read_text().strip()
+
+
+def _wait_for_secret(path: Path, seconds: float = 10.0) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.05)
+    raise RuntimeError(f"{path} stays empty; delete it and start again")

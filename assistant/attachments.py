@@ -158,3 +158,14 @@ def discard(files: list[StoredFile], target: Path) -> None:
 
 def path_of(f, target: Path) -> Path:
     return target / f.stored_name
+
+
+def safe_download_name(filename: str, kind: str) -> str:
+    """The supplier's file name, ending in the extension of the type its content was checked to be.
+
+    "invoice.js" that passed as text is handed to an agent as
+    "invoice.js.txt", so no file reaches an agent's machine with an
+    extension that would run it.
+    """
+    extension = ".jpg" if kind == "jpg" and filename.lower().endswith(".jpeg") else f".{kind}"
+    return filename if filename.lower().endswith(extension) else filename + f".{kind}"

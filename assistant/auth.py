@@ -5,17 +5,20 @@ token turns that side off (every request gets 401) rather than opening it.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import Flask, current_app, request, session
 
 from .errors import ApiError
 
 
 def token_matches(config_key: str, given: str) -> bool:
     """``given`` equals the configured token (never true while the token is unset)."""
-    expected = current_app.config.get(config_key) or ""
+    expected = str(current_app.config.get(config_key) or "")
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
@@ -32,3 +35,49 @@ def require_bearer(config_key: str) -> Callable[[], None]:
             raise ApiError(401, f"This API needs 'Authorization: Bearer <{config_key}>'.")
 
     return guard
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_cross_site_writes() -> None:
+    """A browser's write from another site is refused (CSRF), whatever cookie it carries.
+
+    Browsers send ``Origin`` with every cross-origin POST; it must name this
+    host.  Clients that send no Origin (servers, curl) are not browsers
+    riding on a supplier's or editor's cookie, so they pass.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    if origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower():
+        raise ApiError(403, "Requests from another site are not accepted.", "cross_site")
+
+
+def editor_fingerprint() -> str:
+    """Ties an editors' session to the admin token it was opened with: changing the token ends it."""
+    token = current_app.config.get("ADMIN_TOKEN") or ""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def open_editor_session() -> None:
+    session.clear()
+    session[EDITOR_SESSION] = {"token": editor_fingerprint(), "since": int(time.time())}
+
+
+def editor_session_valid() -> bool:
+    """Signed in with the current admin token, less than EDITOR_SESSION_HOURS ago."""
+    held = session.get(EDITOR_SESSION)
+    if not isinstance(held, dict) or not current_app.config.get("ADMIN_TOKEN"):
+        return False
+    fresh = time.time() - held.get("since", 0) < float(current_app.config["EDITOR_SESSION_HOURS"]) * 3600
+    return fresh and hmac.compare_digest(str(held.get("token", "")), editor_fingerprint())
+
+
+EDITOR_SESSION = "editor"
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_cross_site_writes)

@@ -22,6 +22,7 @@ DEFAULTS = {
     "RELOAD_ON_SIGHUP": True,  # `kill -HUP <pid>` reloads the knowledge folder
     "QUESTION_RETENTION_DAYS": 90,  # logged questions (personal data) are deleted after this
     "ADMIN_TOKEN": "",  # bearer token of /api/v1/admin and the editors' page; empty: they answer 401
+    "EDITOR_SESSION_HOURS": 8,  # an editors' page sign-in lasts this long (and ends when ADMIN_TOKEN changes)
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
     "MAX_JSON_BYTES": 64 * 1024,  # a JSON body larger than this is refused with 413
     "MAX_QUESTION_CHARS": 1000,

@@ -6,7 +6,7 @@ answers 429 in its usual error shape, with Retry-After.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,6 +16,24 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 def ask_limit() -> str:
     return current_app.config["RATE_LIMIT_ASK"]
+
+
+def tickets_limit() -> str:
+    return current_app.config["RATE_LIMIT_TICKETS"]
+
+
+# One budget per client for everything that creates or changes a ticket, and so sends mail:
+# raising one, replying, accepting, rejecting, and an unanswered question asked with an email.
+tickets_budget = limiter.shared_limit(tickets_limit, scope="tickets")
+asks_with_email_budget = limiter.shared_limit(tickets_limit, scope="tickets", exempt_when=lambda: not _asks_with_email())
+
+
+def _asks_with_email() -> bool:
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply: the view answers 400
+        return False
+    return isinstance(data, dict) and bool(data.get("email"))
 
 
 def init_app(app: Flask) -> None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICKET_MAILS = ("created", "info_requested", "solution_proposed", "closed")
-SECRET_KINDS = ("created", "session_code")  # their text is dropped once sent
+SECRET_KINDS = ("created", "session_code", "solution_proposed")  # codes or signed links: text dropped once sent
 DECISION_SALT = "procuree-decision"
 DECISION_MAX_AGE = 60 * 24 * 3600
 
@@ -138,13 +138,17 @@ def _smtp(config) -> smtplib.SMTP:
 
 
 def _send_one(engine: Engine, server: smtplib.SMTP, config, row, token: str, now: dt.datetime) -> None:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], row.to_addr, row.subject
-    message.set_content(row.body)
+    """Send one row; whatever goes wrong with it is recorded on that row, never blocks the others."""
     try:
+        message = EmailMessage()
+        message["From"], message["To"] = config["MAIL_FROM"], row.to_addr
+        message["Subject"] = " ".join(row.subject.split())  # a header is one line, whatever the subject held
+        message.set_content(row.body)
         server.send_message(message)
-    except smtplib.SMTPException as exc:
-        _failed(engine, row, token, now, config, str(exc))
+    except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError):
+        raise  # the connection itself broke: the caller retries the whole batch
+    except Exception as exc:  # a refused recipient, a malformed header, ...
+        _failed(engine, row, token, now, config, f"{type(exc).__name__}: {exc}")
         return
     _finish(engine, row, token, sent_at=now, **({"body": ""} if row.kind in SECRET_KINDS else {}))
     log.info("mail %d (%s, %s) sent", row.id, row.kind, row.lang)

@@ -190,7 +190,7 @@ SCHEMAS: dict[str, dict] = {
             "status": {"enum": ["ready", "not_ready"]},
             "checks": {"type": "object", "additionalProperties": {"type": "boolean"}},
             "knowledge_version": {"type": "string"},
-            "knowledge_errors": {"type": "array", "items": {"type": "string"}},
+            "knowledge_errors": {"type": "integer", "description": "Problems of the last failed reload; see /api/v1/admin/status"},
         },
     },
 }

@@ -126,7 +126,10 @@ class CsvProvider:
         stamp = (stat.st_mtime, stat.st_size)
         with self._lock:
             if stamp != self._stamp:
-                self._rows, self._stamp = self._read(), stamp
+                try:
+                    self._rows, self._stamp = self._read(), stamp
+                except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                    raise PaymentsUnavailable(f"cannot read {self.path.name}: {exc}") from None
             return self._rows
 
     def _read(self) -> list[PaymentRecord]:

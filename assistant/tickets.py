@@ -25,6 +25,7 @@ import logging
 import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, case, func, or_, select, update
@@ -202,8 +203,14 @@ class Settings:
 
     @classmethod
     def from_config(cls, config) -> Settings:
+        """Settings checked at start-up: a misspelt time zone stops the server instead of auto-close."""
+        zone = config["BUSINESS_TIMEZONE"]
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"BUSINESS_TIMEZONE {zone!r} is not an IANA time zone such as Europe/Paris") from None
         return cls(config["PUBLIC_URL"], config["SECRET_KEY"], int(config["AUTOCLOSE_BUSINESS_DAYS"]),
-                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), config["BUSINESS_TIMEZONE"])
+                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), zone)
 
 
 class TicketStore:
@@ -302,8 +309,13 @@ class TicketStore:
     # --- changing ------------------------------------------------------------
 
     def apply(self, number: str, action_name: str, actor: str | None = None, message: str | None = None,
-              priority: str | None = None, files=(), now: dt.datetime | None = None) -> Ticket:
-        """Do ``action_name`` to the ticket; 404 if it does not exist, 409 if its status forbids it."""
+              priority: str | None = None, files=(), now: dt.datetime | None = None,
+              proposal: dt.datetime | None = None) -> Ticket:
+        """Do ``action_name`` to the ticket; 404 if it does not exist, 409 if its status forbids it.
+
+        ``proposal``, when given, must still be the ticket's solution_proposed_at
+        (auto-close acts on the proposal it checked, never on a newer one).
+        """
         action, now = ACTIONS[action_name], now or db.utcnow()
         if action.name == "set_priority" and priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
@@ -311,6 +323,8 @@ class TicketStore:
             ticket = self.get(number)
             if ticket is None:
                 raise ApiError(404, f"No ticket {number}.")
+            if proposal is not None and ticket.solution_proposed_at != proposal:
+                raise ApiError(409, f"Ticket {number} has a newer proposed solution.", "stale_proposal")
             target = _target(action, ticket)
             with self.engine.begin() as conn:
                 if not self._move(conn, ticket, action, target, priority, now):
@@ -376,7 +390,7 @@ class TicketStore:
             if now < self.deadline(ticket):
                 continue
             try:
-                self.apply(ticket.number, "auto_close", now=now)
+                self.apply(ticket.number, "auto_close", now=now, proposal=ticket.solution_proposed_at)
                 closed.append(ticket.number)
             except ApiError:  # accepted, rejected or closed meanwhile: nothing to do
                 continue

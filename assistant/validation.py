@@ -29,13 +29,27 @@ def json_body() -> dict[str, Any]:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}", "bad_json") from None
+    except RecursionError:
+        raise ApiError(400, "The body is not valid JSON: nested too deeply.", "bad_json") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The JSON body must be an object.", "bad_json")
     return data
 
 
-def text_field(data: dict, name: str, max_chars: int, required: bool = False) -> str | None:
-    """A string field, trimmed; 422 if missing (when required), not text, empty or too long."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029]")
+_LINE_BREAK = re.compile("[\r\n\t]")
+
+
+def text_field(
+    data: dict, name: str, max_chars: int, required: bool = False, single_line: bool = False
+) -> str | None:
+    """A string field, trimmed; 422 if missing (when required), not text, empty or too long.
+
+    Control characters are refused everywhere, and line breaks in
+    ``single_line`` fields (names, subjects): they would end up in email
+    headers.  Lone surrogates are refused: they are not text.
+    """
     value = data.get(name)
     if value is None:
         if required:
@@ -48,6 +62,8 @@ def text_field(data: dict, name: str, max_chars: int, required: bool = False) ->
         raise ApiError(422, f"'{name}' must not be empty.", field=name)
     if len(value) > max_chars:
         raise ApiError(422, f"'{name}' is longer than {max_chars} characters.", field=name)
+    if _SURROGATE.search(value) or _CONTROL.search(value) or (single_line and _LINE_BREAK.search(value)):
+        raise ApiError(422, f"'{name}' contains characters that are not allowed here.", field=name)
     return value or None
 
 
@@ -55,7 +71,7 @@ def language(value: Any, status: int = 422, name: str = "lang") -> str | None:
     """One of the six language codes, or None; anything else is an error."""
     if value is None or value == "":
         return None
-    if value not in LANGUAGES:
+    if not isinstance(value, str) or value not in LANGUAGES:
         raise ApiError(status, f"Unknown language {value!r}; use one of: {', '.join(CODES)}.", "unknown_language", field=name)
     return value
 

@@ -142,15 +142,16 @@ def read_unanswered(engine, since: dt.datetime, lang: str | None = None) -> list
 def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
     """'30d', '12h' or '2w' before now, or an ISO date."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    match = re.fullmatch(r"(\d+)([hdw])", value.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        return now - dt.timedelta(**{{"h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
+    match = re.fullmatch(r"(\d{1,6})([hdw])", value.strip())
     try:
+        if match:
+            amount, unit = int(match.group(1)), match.group(2)
+            return now - dt.timedelta(**{{"h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return max(parsed.astimezone(dt.timezone.utc), dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+    except (ValueError, OverflowError):
         raise ValueError(f"since must look like 30d, 12h, 2w or 2026-11-01, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def write_csv(clusters: Sequence[Cluster], path) -> None:

@@ -1,21 +1,20 @@
 """The editors' and operators' API: which knowledge version serves, and reloading it."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, jsonify, request
 
 from indexer import KnowledgeError
 from indexer.gaps import parse_since
 from indexer.languages import CODES
 
 from .. import db
-from ..auth import bearer_token_valid
+from ..auth import bearer_token_valid, editor_session_valid
 from ..errors import ApiError
 from ..knowledge import Knowledge, knowledge, retriever
 from ..reports import report as build_report
 from ..validation import language
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
-EDITOR_SESSION = "editor"
 
 
 @bp.before_request
@@ -23,7 +22,7 @@ def require_admin():
     """The admin token as a bearer header; the editors' page session may only read (GET)."""
     if bearer_token_valid("ADMIN_TOKEN"):
         return
-    if request.method == "GET" and session.get(EDITOR_SESSION):
+    if request.method == "GET" and editor_session_valid():
         return
     raise ApiError(401, "This API needs 'Authorization: Bearer <ADMIN_TOKEN>'.")
 

@@ -25,7 +25,7 @@ def list_tickets():
     status = choice_field(args, "status", (*STATUSES, "active"))
     priority = choice_field(args, "priority", PRIORITIES)
     email = email_field(args)
-    text = text_field(args, "q", 200)
+    text = text_field(args, "q", 200, single_line=True)
     limit, offset = _int_arg("limit", 50, 1, 200), _int_arg("offset", 0, 0, 10**9)
     found, total = store().search(status, priority, email, text, limit, offset)
     return jsonify({"total": total, "limit": limit, "offset": offset, "tickets": [t.snapshot() for t in found]})
@@ -66,7 +66,8 @@ def download(number: str, attachment_id: int):
     if found is None:
         raise ApiError(404, f"Ticket {number} has no attachment {attachment_id}.")
     path = attachments.path_of(found, attachments.folder(current_app.instance_path))
-    response = send_file(path, mimetype=found.content_type, as_attachment=True, download_name=found.filename)
+    name = attachments.safe_download_name(found.filename, found.kind)
+    response = send_file(path, mimetype=found.content_type, as_attachment=True, download_name=name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -80,7 +81,7 @@ def _ticket(number: str) -> Ticket:
 
 def _apply(number: str, data: dict, action: str, required: bool = False, priority: str | None = None):
     message = text_field(data, "message", MAX_MESSAGE, required=required)
-    agent = text_field(data, "agent", 80)
+    agent = text_field(data, "agent", 80, single_line=True)
     ticket = _ticket(number)
     changed = store().apply(ticket.number, action, actor=f"agent:{agent}" if agent else "agent",
                             message=message, priority=priority)
@@ -91,6 +92,6 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ApiError(400, f"'{name}' must be a whole number from {low} to {high}.")
     return int(raw)

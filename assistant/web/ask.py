@@ -7,7 +7,7 @@ from indexer import Answer
 
 from .. import db, questions
 from ..knowledge import retriever
-from ..limits import ask_limit, limiter
+from ..limits import ask_limit, asks_with_email_budget, limiter
 from ..rendering import markdown_to_html
 from ..validation import country_field, email_field, json_body, language, text_field
 from .tickets import escalate
@@ -17,12 +17,13 @@ bp = Blueprint("ask", __name__, url_prefix="/api/v1")
 
 @bp.post("/ask")
 @limiter.limit(ask_limit)
+@asks_with_email_budget  # with an email an unanswered question becomes a ticket and an email
 def ask():
     data = json_body()
     question = text_field(data, "question", current_app.config["MAX_QUESTION_CHARS"], required=True)
     chosen = language(data.get("lang"))
     email = email_field(data)
-    name = text_field(data, "name", 200)
+    name = text_field(data, "name", 200, single_line=True)
     country = country_field(data)
     answer = retriever().ask(question, chosen)
     g.log_fields = {"lang": answer.lang, "answered": answer.answered}

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from ..auth import token_matches
-from .admin import EDITOR_SESSION
+from ..auth import EDITOR_SESSION, editor_session_valid, open_editor_session, token_matches
 
 bp = Blueprint("editors", __name__)
 
@@ -33,7 +32,7 @@ def secure(response):
 
 @bp.get("/editors")
 def page():
-    if not session.get(EDITOR_SESSION):
+    if not editor_session_valid():
         return render_template("editors_login.html", failed=False), 401
     return render_template("editors.html")
 
@@ -42,8 +41,7 @@ def page():
 def login():
     if not token_matches("ADMIN_TOKEN", request.form.get("token", "")):
         return render_template("editors_login.html", failed=True), 401
-    session.clear()
-    session[EDITOR_SESSION] = True
+    open_editor_session()
     return redirect(url_for("editors.page"), code=303)
 
 

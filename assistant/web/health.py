@@ -21,6 +21,6 @@ def readyz():
     body = {"status": "ready" if all(checks.values()) else "not_ready", "checks": checks}
     if held.ready:
         body["knowledge_version"] = held.current().version
-    if held.last_error:
-        body["knowledge_errors"] = [str(p) for p in held.last_error[:20]]
+    if held.last_error:  # details (file paths, editors' text) are for /api/v1/admin/status only
+        body["knowledge_errors"] = len(held.last_error)
     return jsonify(body), 200 if all(checks.values()) else 503

@@ -15,7 +15,7 @@ from indexer.detect import detect
 
 from .. import attachments, sessions
 from ..errors import ApiError
-from ..limits import limiter
+from ..limits import tickets_budget
 from ..tickets import NewTicket, Ticket, store
 from ..validation import country_field, email_field, json_body, language, string_list, text_field
 
@@ -28,7 +28,7 @@ MAX_MESSAGE = 5000
 
 
 @bp.post("")
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_TICKETS"])  # each ticket sends an email
+@tickets_budget  # each ticket sends an email
 def create():
     """201 with the ticket and its reference code; JSON, or multipart with up to 5 attachments."""
     data, uploads = ticket_input()
@@ -55,6 +55,7 @@ def show(number: str):
 
 
 @bp.post("/<number>/reply")
+@tickets_budget
 def reply(number: str):
     """More information from the supplier; answers an info request (JSON or multipart)."""
     ticket = authorised(number)
@@ -64,6 +65,7 @@ def reply(number: str):
 
 
 @bp.post("/<number>/accept")
+@tickets_budget
 def accept(number: str):
     """Accept the proposed solution (optional ``comment``); the ticket closes."""
     ticket = authorised(number)
@@ -73,6 +75,7 @@ def accept(number: str):
 
 
 @bp.post("/<number>/reject")
+@tickets_budget
 def reject(number: str):
     """Reject the proposed solution; ``comment`` is required; the ticket reopens for the agent."""
     ticket = authorised(number)
@@ -103,9 +106,9 @@ def ticket_input() -> tuple[dict, list]:
 
 def new_ticket(data: dict) -> NewTicket:
     """Validate a new ticket's fields; the language is detected from the text when not given."""
-    subject = text_field(data, "subject", 200, required=True)
+    subject = text_field(data, "subject", 200, required=True, single_line=True)
     description = text_field(data, "description", MAX_MESSAGE, required=True)
-    previous = text_field(data, "previous_number", 9)
+    previous = text_field(data, "previous_number", 9, single_line=True)
     if previous is not None and not NUMBER.match(previous.upper()):
         raise ApiError(422, "'previous_number' must look like CS0012345.", field="previous_number")
     return NewTicket(
@@ -113,11 +116,11 @@ def new_ticket(data: dict) -> NewTicket:
         subject=subject,
         description=description,
         lang=language(data.get("lang")) or detect(f"{subject}\n{description}").lang,
-        name=text_field(data, "name", 200),
-        supplier_name=text_field(data, "supplier_name", 200),
-        supplier_number=text_field(data, "supplier_number", 64),
+        name=text_field(data, "name", 200, single_line=True),
+        supplier_name=text_field(data, "supplier_name", 200, single_line=True),
+        supplier_number=text_field(data, "supplier_number", 64, single_line=True),
         country=country_field(data),
-        category=text_field(data, "category", 64),
+        category=text_field(data, "category", 64, single_line=True),
         invoice_numbers=string_list(data, "invoice_numbers", 20, 64),
         po_numbers=string_list(data, "po_numbers", 20, 64),
         previous_number=previous.upper() if previous else None,

@@ -117,3 +117,30 @@ def test_the_closing_mail_says_why(app, ticket_store):
         body = conn.execute(select(db.mail.c.body).where(db.mail.c.kind == "closed")).scalar_one()
     assert "innerhalb von 4 Werktagen weder angenommen noch abgelehnt" in body
     assert "neues Ticket" in body
+
+
+def test_a_mail_that_cannot_be_built_never_blocks_the_others(app, client, raise_ticket, smtp):
+    """A header that refuses to form is recorded on its own row; the mail queued after it still goes out."""
+    smtp.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False)
+    engine = app.extensions["db"]
+    now = dt.datetime.now(UTC)
+    with engine.begin() as conn:  # a recipient no header can hold, stored before its ticket's mail
+        conn.execute(db.mail.insert().values(
+            kind="created", lang="en", to_addr="bad\r\nBcc: victim@example.com", subject="Hi", body="b",
+            created_at=now, retry_from=now, next_attempt_at=now, attempts=0,
+        ))
+    raise_ticket()
+    notifications.send_due(engine, app.config)
+    with engine.connect() as conn:
+        rows = conn.execute(select(db.mail).order_by(db.mail.c.id)).all()
+    assert rows[0].sent_at is None and rows[0].attempts == 1 and rows[0].last_error
+    assert rows[1].sent_at is not None
+    assert [recipients for _, recipients, _ in smtp.messages] == [["supplier@example.com"]]
+
+
+@pytest.mark.parametrize("field", ["subject", "name", "supplier_name"])
+def test_line_breaks_in_header_fields_are_refused(client, field):
+    body = {"email": "a@example.com", "subject": "Invoice", "description": "Unpaid.", field: "Hi\r\nBcc: victim@example.com"}
+    response = client.post("/api/v1/tickets", json=body)
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == field

@@ -144,3 +144,13 @@ def test_providers_are_chosen_by_name_from_entry_points(tmp_path):
 def test_a_missing_export_file_is_unavailable_not_empty(tmp_path):
     with pytest.raises(PaymentsUnavailable):
         CsvProvider(tmp_path / "missing.csv").find("a@b.example", invoice="INV-1")
+
+
+def test_an_export_in_another_encoding_is_503_not_500(erp_app):
+    client = erp_app.test_client()
+    log_in(client, erp_app, "ana@lima.example")
+    header = "supplier_number;supplier_email;invoice_number;po_number;amount;currency;status;due_date;paid_date\n"
+    row = "S-1;ana@lima.example;INV-7;;1 000,00;EUR;Payé;2026-01-01;\n"
+    Path(erp_app.instance_path, "erp.csv").write_bytes((header + row).encode("cp1252"))
+    response = client.get("/api/v1/payments?invoice=INV-7")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "payments_unavailable"
