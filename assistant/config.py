@@ -60,6 +60,7 @@ DEFAULTS = {
     "ATTACHMENTS_MAX_FILES": 5,  # per request
     "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # per file
     "RATE_LIMIT_TICKETS": "20 per minute;200 per hour",  # POST /api/v1/tickets per client address (each sends mail)
+    "TICKETS_PER_ADDRESS_PER_HOUR": 10,  # new tickets (each emails the supplier) for one address; 429 beyond
     "RATE_LIMIT_SESSION": "10 per minute;60 per hour",  # session codes asked and tried per client address
     # The supplier chat (see the README's "The supplier chat" section)
     "EMBED_ORIGINS": [],  # portals allowed to frame the chat through widget.js (CSP frame-ancestors), e.g. ["https://portal.example.com"]

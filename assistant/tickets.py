@@ -275,6 +275,14 @@ class TicketStore:
         with self.engine.connect() as conn:
             return [_ticket(row) for row in conn.execute(query)]
 
+    def created_since(self, email: str, since: dt.datetime) -> int:
+        """How many tickets ``email`` raised since ``since`` (for the per-address cap)."""
+        query = select(func.count()).select_from(db.tickets).where(
+            (db.tickets.c.email == email) & (db.tickets.c.created_at >= since)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
     def search(self, status: str | None = None, priority: str | None = None, email: str | None = None,
                text: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
         """Tickets matching every given filter, business-critical first, then oldest first; and the total."""

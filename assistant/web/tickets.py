@@ -7,13 +7,14 @@ does not exist, is the same 404: the API never tells whether a number exists.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer.detect import detect
 
-from .. import attachments, sessions
+from .. import attachments, db, sessions
 from ..errors import ApiError
 from ..limits import tickets_budget
 from ..tickets import NewTicket, Ticket, store
@@ -132,8 +133,22 @@ def _file_limits() -> tuple:
     return attachments.folder(current_app.instance_path), config["ATTACHMENTS_MAX_FILES"], config["ATTACHMENT_MAX_BYTES"]
 
 
+def check_address_budget(email: str) -> None:
+    """At most TICKETS_PER_ADDRESS_PER_HOUR new tickets (each sends an email) for one address: 429 beyond.
+
+    The per-client rate limit cannot stop many clients mailing one victim;
+    this caps what any address receives.
+    """
+    cap = int(current_app.config["TICKETS_PER_ADDRESS_PER_HOUR"])
+    if store().created_since(email, db.utcnow() - dt.timedelta(hours=1)) >= cap:
+        error = ApiError(429, f"At most {cap} new tickets an hour for one email address; please try again later.")
+        error.retry_after = 3600
+        raise error
+
+
 def create_with_files(new: NewTicket, uploads: list) -> tuple[Ticket, str]:
     """Store the files, then the ticket; if the ticket fails the files go too."""
+    check_address_budget(new.email)
     folder, max_files, max_bytes = _file_limits()
     files = attachments.store(uploads, folder, max_files, max_bytes)
     try:
@@ -171,5 +186,6 @@ def escalate(answer, email: str, name: str | None, country: str | None) -> dict:
         articles_tried=tuple({"article_id": c.article_id, "title": c.title, "confidence": c.confidence}
                              for c in answer.candidates),
     )
+    check_address_budget(email)
     ticket, reference = store().create(new)
     return {"number": ticket.number, "reference": reference, "status": ticket.status, "lang": ticket.lang}

@@ -117,3 +117,12 @@ def test_attachments_reach_agents_with_the_extension_of_their_checked_type(clien
     response = client.get(f"/api/v1/agent/tickets/{created['number']}/attachments/{attachment['id']}", headers=agent_headers)
     assert response.status_code == 200
     assert 'filename=invoice.js.txt' in response.headers["Content-Disposition"]
+
+
+def test_one_address_gets_a_bounded_number_of_new_tickets(app, client):
+    app.config["TICKETS_PER_ADDRESS_PER_HOUR"] = 2
+    body = {"email": "victim@example.com", "subject": "Hello", "description": "Spam?"}
+    assert [client.post("/api/v1/tickets", json=body).status_code for _ in range(3)] == [201, 201, 429]
+    ask = client.post("/api/v1/ask", json={"question": "Wie backe ich einen Apfelkuchen?", "email": "victim@example.com"})
+    assert ask.status_code == 429 and int(ask.headers["Retry-After"]) >= 1
+    assert client.post("/api/v1/tickets", json=body | {"email": "other@example.com"}).status_code == 201
