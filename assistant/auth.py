@@ -38,6 +38,7 @@ def require_bearer(config_key: str) -> Callable[[], None]:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+EDITOR_SESSION = "editor"  # the session key of a signed-in editor
 
 
 def refuse_cross_site_writes() -> None:
@@ -75,8 +76,6 @@ def editor_session_valid() -> bool:
     fresh = time.time() - held.get("since", 0) < float(current_app.config["EDITOR_SESSION_HOURS"]) * 3600
     return fresh and hmac.compare_digest(str(held.get("token", "")), editor_fingerprint())
 
-
-EDITOR_SESSION = "editor"
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ formula and picked by name from ``IDF``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse

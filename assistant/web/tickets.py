@@ -141,9 +141,7 @@ def check_address_budget(email: str) -> None:
     """
     cap = int(current_app.config["TICKETS_PER_ADDRESS_PER_HOUR"])
     if store().created_since(email, db.utcnow() - dt.timedelta(hours=1)) >= cap:
-        error = ApiError(429, f"At most {cap} new tickets an hour for one email address; please try again later.")
-        error.retry_after = 3600
-        raise error
+        raise ApiError(429, f"At most {cap} new tickets an hour for one email address; please try again later.")
 
 
 def create_with_files(new: NewTicket, uploads: list) -> tuple[Ticket, str]:

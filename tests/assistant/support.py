@@ -24,13 +24,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Receiver:
+class LocalServer:
+    """A socket server on 127.0.0.1, served by a daemon thread until ``stop``."""
+
+    server = None
+
+    def serve(self, server) -> None:
+        self.server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+class Receiver(LocalServer):
     """A webhook receiver on 127.0.0.1 that records what it gets; it can be down, then come back on its port."""
 
     def __init__(self, status: int = 200, delay: float = 0.0):
         self.port, self.status, self.delay = free_port(), status, delay
         self.received: list[tuple[dict, bytes]] = []
-        self.server = None
 
     @property
     def url(self) -> str:
@@ -50,15 +65,9 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(ThreadingHTTPServer(("127.0.0.1", self.port), Handler))
         return self
 
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
 
     def event_ids(self) -> list[str]:
         return [headers["X-Procuree-Event-Id"] for headers, _ in self.received]
@@ -70,13 +79,12 @@ class Receiver:
         assert len(self.received) >= count, f"got {len(self.received)} deliveries, expected {count}"
 
 
-class SmtpServer:
+class SmtpServer(LocalServer):
     """Just enough SMTP on 127.0.0.1 for smtplib: records each message's envelope and bytes."""
 
     def __init__(self):
         self.port = free_port()
         self.messages: list[tuple[str, list[str], bytes]] = []
-        self.server = None
 
     def start(self) -> "SmtpServer":
         import socketserver
@@ -120,12 +128,6 @@ class SmtpServer:
                         self.reply("250 OK")
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Session)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Session))
         return self
 
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None

@@ -1,5 +1,4 @@
 """Cross-site requests, secrets from the environment, the instance key, and inputs that used to be 500s."""
-import datetime as dt
 import multiprocessing
 from pathlib import Path
 
