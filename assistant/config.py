@@ -26,6 +26,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
     "MAX_JSON_BYTES": 64 * 1024,  # a JSON body larger than this is refused with 413
     "MAX_QUESTION_CHARS": 1000,
+    "ASK_BUDGET_MS": 250,  # time an ask may spend on optional work (fallback languages) before answering
     "SECRET_KEY": "",  # signs supplier sessions; generated into the instance folder if empty
     "LOG_LEVEL": "INFO",
     "RATE_LIMIT_ASK": "3000 per minute;100 per second",  # per client address; answers 429 beyond

@@ -217,15 +217,37 @@ def remove_phrases(phrases: frozenset[str]) -> Step:
 
 _LINKS = ("", "s", "es", "n", "en", "e")
 _MIN_PART = 4
+MAX_COMPOUND = 64  # letters; longer "words" (pasted hashes, keyboard mashing) are not split
 
 
 def split_compound(word: str, lexicon: frozenset[str]) -> Tokens:
-    """Split ``word`` into a known head and a known (possibly compound) tail."""
-    for cut in range(len(word) - _MIN_PART, _MIN_PART - 1, -1):
-        head, tail = word[:cut], word[cut:]
-        tail_parts = [tail] if tail in lexicon else split_compound(tail, lexicon)
+    """Split ``word`` into a known head and a known (possibly compound) tail.
+
+    The longest head wins, as a reader would split it.  Each suffix is
+    solved once (dynamic programming over cut positions), so the work is
+    at most quadratic in a word of at most ``MAX_COMPOUND`` letters; the
+    plain recursion it replaces was exponential, and a 50-letter word held
+    a worker for seconds.
+    """
+    if len(word) > MAX_COMPOUND:
+        return []
+    solved: dict[int, Tokens] = {}
+
+    def split_from(start: int) -> Tokens:
+        if start not in solved:
+            solved[start] = _best_split(word, start, lexicon, split_from)
+        return solved[start]
+
+    return split_from(0)
+
+
+def _best_split(word: str, start: int, lexicon: frozenset[str], split_from: Callable[[int], Tokens]) -> Tokens:
+    for cut in range(len(word) - _MIN_PART, start + _MIN_PART - 1, -1):
+        tail = word[cut:]
+        tail_parts = [tail] if tail in lexicon else split_from(cut)
         if not tail_parts:
             continue
+        head = word[start:cut]
         for link in _LINKS:
             if head.endswith(link) and head[: len(head) - len(link)] in lexicon:
                 return [head[: len(head) - len(link)], *tail_parts]

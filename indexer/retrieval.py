@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,14 +101,22 @@ class Retriever:
             raise KnowledgeError(report.problems)
         return cls.from_articles(report.articles)
 
-    def ask(self, question: str, lang: str | None = None) -> Answer:
-        """Answer ``question``; ``lang`` is the supplier's chosen language, if any."""
+    def ask(self, question: str, lang: str | None = None, budget: float | None = None) -> Answer:
+        """Answer ``question``; ``lang`` is the supplier's chosen language, if any.
+
+        ``budget`` (seconds) bounds the optional work: once it is spent, no
+        further fallback language is tried and the best ranking so far
+        stands, so no single question can hold a worker.
+        """
+        deadline = time.monotonic() + budget if budget is not None else None
         detection = detect(question, lang)
         answer_lang = detection.lang if detection.lang in self.indexes else next(iter(self.indexes))
         ranking = self.rank(question, answer_lang)
         if ranking.best < self.calibration.threshold:
-            others = (self.rank(question, other) for other in self.fallback_languages(question, answer_lang))
-            ranking = max((ranking, *others), key=lambda r: r.best)
+            for other in self.fallback_languages(question, answer_lang):
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                ranking = max(ranking, self.rank(question, other), key=lambda r: r.best)
         return self._answer(question, detection, answer_lang, ranking)
 
     def fallback_languages(self, question: str, lang: str) -> list[str]:

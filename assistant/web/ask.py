@@ -25,7 +25,7 @@ def ask():
     email = email_field(data)
     name = text_field(data, "name", 200, single_line=True)
     country = country_field(data)
-    answer = retriever().ask(question, chosen)
+    answer = retriever().ask(question, chosen, budget=current_app.config["ASK_BUDGET_MS"] / 1000)
     g.log_fields = {"lang": answer.lang, "answered": answer.answered}
     ticket = escalate(answer, email, name, country) if email and not answer.answered else None
     escalation = None if answer.answered or email else {"needs": ["email", "name"]}

@@ -78,3 +78,30 @@ def test_compound_split_needs_known_parts():
     lexicon = frozenset({"verbindung", "anfrage", "daten"})
     assert split_compound("verbindungsanfrage", lexicon) == ["verbindung", "anfrage"]
     assert split_compound("firmenadresse", lexicon) == []
+
+
+class CountingLexicon(frozenset):
+    """A lexicon that counts how often it is consulted: the work a split does."""
+
+    lookups = 0
+
+    def __contains__(self, word):
+        type(self).lookups += 1
+        return super().__contains__(word)
+
+
+@pytest.mark.parametrize("length", [24, 48, 64])
+def test_compound_split_work_is_bounded_on_long_words(length):
+    # Every 4- and 5-letter run is "known", so every cut point is a candidate: the
+    # plain recursion tried them all (exponential; 50 letters held a worker for seconds).
+    lexicon = CountingLexicon({"xxxx", "xxxxx"})
+    CountingLexicon.lookups = 0
+    split_compound("x" * length + "y", lexicon)
+    assert CountingLexicon.lookups <= 8 * length * length
+
+
+def test_words_longer_than_any_compound_are_not_split():
+    lexicon = CountingLexicon({"xxxx"})
+    CountingLexicon.lookups = 0
+    assert split_compound("x" * 1000, lexicon) == []
+    assert CountingLexicon.lookups == 0

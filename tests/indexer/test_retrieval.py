@@ -89,3 +89,23 @@ def test_falls_back_to_other_languages_when_its_own_finds_nothing(tmp_path, retr
 def test_version_is_a_content_hash(retriever: Retriever):
     again = Retriever.from_articles(list(retriever.articles.values()), retriever.calibration)
     assert again.version == retriever.version and len(retriever.version) == 12
+
+
+class CountingRetriever(Retriever):
+    """Counts the languages an ask ranks: the optional work the budget bounds."""
+
+    def rank(self, question, lang):
+        self.ranked.append(lang)
+        return super().rank(question, lang)
+
+
+def test_an_ask_out_of_budget_tries_no_other_language(retriever: Retriever):
+    counting = CountingRetriever(list(retriever.articles.values()), retriever.indexes, retriever.calibration)
+    question = "Wie backe ich einen Apfelkuchen mit Coupa?"  # unanswered, with Latin letters: every language could match
+    counting.ranked = []
+    unbounded = counting.ask(question)
+    assert len(counting.ranked) == 6
+    counting.ranked = []
+    bounded = counting.ask(question, budget=0.0)
+    assert counting.ranked == ["de"]
+    assert (bounded.answered, bounded.lang) == (False, unbounded.lang)
