@@ -2,18 +2,28 @@
 
 Tokens come from configuration and are compared in constant time; an empty
 token turns that side off (every request gets 401) rather than opening it.
+Wrong staff credentials are counted per client address and, past
+RATE_LIMIT_STAFF_FAILURES, answered 429 with Retry-After and logged; a
+correct token is never counted nor refused.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import math
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session
+from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from .errors import ApiError
+from .limits import limiter
+
+log = logging.getLogger(__name__)
 
 
 def token_matches(config_key: str, given: str) -> bool:
@@ -23,8 +33,13 @@ def token_matches(config_key: str, given: str) -> bool:
 
 
 def bearer_token_valid(config_key: str) -> bool:
+    """The request carries ``Bearer <config[config_key]>``; a wrong one presented counts as a failure."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and token_matches(config_key, given)
+    if scheme.lower() == "bearer" and token_matches(config_key, given):
+        return True
+    if "Authorization" in request.headers:
+        count_staff_failure(config_key)
+    return False
 
 
 def require_bearer(config_key: str) -> Callable[[], None]:
@@ -35,6 +50,26 @@ def require_bearer(config_key: str) -> Callable[[], None]:
             raise ApiError(401, f"This API needs 'Authorization: Bearer <{config_key}>'.")
 
     return guard
+
+
+STAFF_FAILURES_SCOPE = "staff-auth-failures"
+
+
+def count_staff_failure(credential: str) -> None:
+    """Count one wrong staff credential from this client; raise 429 once its budget is spent.
+
+    The counters live in the rate limiter's storage (RATE_LIMIT_STORAGE), so
+    they are shared wherever the other limits are.
+    """
+    address = get_remote_address()
+    spent = [item for item in parse_many(current_app.config["RATE_LIMIT_STAFF_FAILURES"])
+             if not limiter.limiter.hit(item, STAFF_FAILURES_SCOPE, address)]
+    log.warning("wrong %s from %s%s", credential, address, " (throttled)" if spent else "")
+    if spent:
+        resets = [limiter.limiter.get_window_stats(item, STAFF_FAILURES_SCOPE, address).reset_time for item in spent]
+        wait = max(1, math.ceil(max(resets) - time.time()))
+        raise ApiError(429, f"Too many wrong credentials from this address; try again in {wait} s.",
+                       headers={"Retry-After": str(wait)})
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -31,11 +31,12 @@ CODES = {
 class ApiError(Exception):
     """An error meant for the caller: a status, a stable code and a readable message."""
 
-    def __init__(self, status: int, message: str, code: str | None = None, **details):
+    def __init__(self, status: int, message: str, code: str | None = None, headers: dict | None = None, **details):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code or CODES.get(status, "error")
+        self.headers = headers or {}
         self.details = details
 
     def to_dict(self) -> dict:
@@ -51,7 +52,7 @@ def error_response(status: int, message: str, code: str | None = None, **details
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
-        return jsonify(exc.to_dict()), exc.status
+        return jsonify(exc.to_dict()), exc.status, exc.headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from ..auth import EDITOR_SESSION, editor_session_valid, open_editor_session, token_matches
+from ..auth import EDITOR_SESSION, count_staff_failure, editor_session_valid, open_editor_session, token_matches
+from ..errors import ApiError
 
 bp = Blueprint("editors", __name__)
 
@@ -40,6 +41,10 @@ def page():
 @bp.post("/editors/login")
 def login():
     if not token_matches("ADMIN_TOKEN", request.form.get("token", "")):
+        try:
+            count_staff_failure("editors' sign-in")
+        except ApiError as exc:
+            return render_template("editors_login.html", failed=True, throttled=True), 429, exc.headers
         return render_template("editors_login.html", failed=True), 401
     open_editor_session()
     return redirect(url_for("editors.page"), code=303)

@@ -125,3 +125,43 @@ def test_one_address_gets_a_bounded_number_of_new_tickets(app, client):
     ask = client.post("/api/v1/ask", json={"question": "Wie backe ich einen Apfelkuchen?", "email": "victim@example.com"})
     assert ask.status_code == 429 and int(ask.headers["Retry-After"]) >= 1
     assert client.post("/api/v1/tickets", json=body | {"email": "other@example.com"}).status_code == 201
+
+
+@pytest.fixture
+def staff_app(instance, built_index):
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "ADMIN_TOKEN": "admin-token-for-tests",
+                      "AGENT_TOKEN": "agent-token-for-tests", "RATE_LIMIT_STAFF_FAILURES": "5 per minute",
+                      "BACKGROUND_WORKER": False, "RELOAD_POLL_SECONDS": 0})
+    yield app
+    app.extensions["db"].dispose()
+
+
+STAFF_DOORS = [
+    ("get", "/api/v1/admin/status", "ADMIN"),
+    ("get", "/api/v1/agent/tickets", "AGENT"),
+]
+
+
+@pytest.mark.parametrize("method, url, who", STAFF_DOORS)
+def test_wrong_staff_tokens_are_throttled_but_the_right_one_passes(staff_app, caplog, method, url, who):
+    client = staff_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"203.0.113.{len(who)}"
+    right = {"Authorization": f"Bearer {who.lower()}-token-for-tests"}
+    statuses = [getattr(client, method)(url, headers={"Authorization": f"Bearer guess-{i}"}).status_code
+                for i in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    refused = getattr(client, method)(url, headers={"Authorization": "Bearer guess-9"})
+    assert int(refused.headers["Retry-After"]) >= 1 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert all(getattr(client, method)(url, headers=right).status_code == 200 for _ in range(20))
+    assert "wrong" in caplog.text and "throttled" in caplog.text
+    other = staff_app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert getattr(other, method)(url, headers={"Authorization": "Bearer guess"}).status_code == 401
+
+
+def test_editors_sign_in_is_throttled_after_wrong_tokens(staff_app):
+    client = staff_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.50"
+    statuses = [client.post("/editors/login", data={"token": f"guess-{i}"}).status_code for i in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+    assert client.post("/editors/login", data={"token": "admin-token-for-tests"}).status_code == 303
