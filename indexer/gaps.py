@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analyzers import analyzer_for, fold_for_matching
+from . import spreadsheet
 from .retrieval import Retriever
 
 DISTANCE_THRESHOLD = 0.8  # cosine distance at which two groups stop merging
@@ -156,12 +157,10 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
 
 def write_csv(clusters: Sequence[Cluster], path) -> None:
     """One row per cluster, for a spreadsheet."""
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["rank", "lang", "suppliers", "questions", "closest_article", "confidence", *(
-            f"example_{i}" for i in range(1, EXAMPLES + 1))])
-        for rank, c in enumerate(clusters, start=1):
-            examples = c.examples + [""] * (EXAMPLES - len(c.examples))
-            writer.writerow([rank, c.lang, c.suppliers, c.size, c.closest_article or "", f"{c.confidence:.4f}", *examples])
+    header = ["rank", "lang", "suppliers", "questions", "closest_article", "confidence",
+              *(f"example_{i}" for i in range(1, EXAMPLES + 1))]
+    spreadsheet.write_csv(path, header, (
+        [rank, c.lang, c.suppliers, c.size, c.closest_article or "", f"{c.confidence:.4f}",
+         *c.examples, *[""] * (EXAMPLES - len(c.examples))]
+        for rank, c in enumerate(clusters, start=1)
+    ))

