@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,16 +102,8 @@ def read_article(path: Path) -> tuple[Article | None, list[Problem]]:
 
 def _compose(path: Path, report: FileReport) -> yaml.MappingNode | None:
     """Parse with the safe loader, refusing oversized files and aliases."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            report.add(1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or shorten it")
-            return None
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        report.add(1, "file is not valid UTF-8")
-        return None
-    except OSError as exc:
-        report.add(1, f"cannot read file: {exc.strerror}")
+    text = read_capped(path, report)
+    if text is None:
         return None
     try:
         for event in yaml.parse(text, Loader=SAFE_LOADER):
@@ -127,6 +121,38 @@ def _compose(path: Path, report: FileReport) -> yaml.MappingNode | None:
         report.add(1, "an article must be a mapping with id, category and translations")
         return None
     return node
+
+
+def read_capped(path: Path, report: FileReport) -> str | None:
+    """The text of a regular file of at most MAX_FILE_BYTES, else None and a problem.
+
+    Size alone proves nothing: a symlink to /dev/zero or a pipe has size 0
+    and never ends.  The file is opened without blocking (a pipe would wait
+    for a writer), checked to be a regular file, and read with a cap.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        report.add(1, f"cannot read file: {exc.strerror}")
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        report.add(1, "not a regular file (a device, pipe or folder); an article must be a plain file")
+        return None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            report.add(1, f"cannot read file: {exc.strerror}")
+            return None
+    if len(data) > MAX_FILE_BYTES:
+        report.add(1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or shorten it")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        report.add(1, "file is not valid UTF-8")
+        return None
 
 
 def _article_from_node(node: yaml.MappingNode, path: Path, report: FileReport) -> Article | None:

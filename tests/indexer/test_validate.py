@@ -1,4 +1,5 @@
 """The validator: every kind of mistake produces its message, the shipped base none."""
+import os
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,29 @@ def test_cli_passes_the_shipped_base():
     result = CliRunner().invoke(main, ["validate", str(ROOT / "knowledge")])
     assert result.exit_code == 0
     assert "32 articles x 6 languages" in result.output
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_only_regular_files_are_read(tmp_path, special):
+    # A symlink to /dev/zero has size 0 and never ends; a pipe has no end either and would block.
+    target = tmp_path / "elsewhere"
+    if special == "fifo":
+        os.mkfifo(target)
+    elif special == "folder":
+        target.mkdir()
+    else:
+        target = Path(special)
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    write(knowledge, "who-pays", GOOD.format(id="who-pays", question="Does Coupa pay me?"))
+    (knowledge / "endless.yaml").symlink_to(target)
+    found = messages(knowledge)
+    assert any("endless.yaml:1: not a regular file" in m for m in found), found
+
+
+def test_a_file_that_grows_past_its_size_is_read_only_up_to_the_cap(tmp_path, monkeypatch):
+    import indexer.articles as articles
+
+    write(tmp_path, "big", "id: big\n" + "# padding\n" * 200)
+    monkeypatch.setattr(articles, "MAX_FILE_BYTES", 1024)
+    assert any("larger than 1 KiB" in m for m in messages(tmp_path))
