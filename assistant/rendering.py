@@ -11,7 +11,8 @@ import functools
 import nh3
 from markdown_it import MarkdownIt
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "h3", "h4", "blockquote", "a", "hr"}
+ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "h3", "h4", "blockquote", "a", "hr",
+                "table", "thead", "tbody", "tr", "th", "td"}  # the chat's dom.js keeps the same list
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 
 

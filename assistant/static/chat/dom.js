@@ -150,7 +150,8 @@ function showError(control, errorEl, key, args) {
 }
 
 // Article HTML: already sanitised by the server; keep only these tags and attributes anyway.
-const TAGS = new Set(["P", "BR", "STRONG", "EM", "CODE", "PRE", "UL", "OL", "LI", "H3", "H4", "BLOCKQUOTE", "A", "HR"]);
+const TAGS = new Set(["P", "BR", "STRONG", "EM", "CODE", "PRE", "UL", "OL", "LI", "H3", "H4", "BLOCKQUOTE", "A", "HR",
+  "TABLE", "THEAD", "TBODY", "TR", "TH", "TD"]);
 const ATTRS = { A: ["href", "title"], OL: ["start"] };
 
 export function safeHtml(html) {
