@@ -7,13 +7,16 @@ reproducible, and no test measures time (the work is bounded by counting
 output, and a whole ask must finish within a generous deadline).
 """
 import threading
+from pathlib import Path
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.analyzers import analyzer_for, lexicon_of
 from indexer.detect import detect
 from indexer.languages import CODES
+from indexer.validate import check_folder
 
 MAX_CHARS = 1000
 PROPERTY = settings(max_examples=80, deadline=None, derandomize=True, database=None,
@@ -65,3 +68,47 @@ def test_detection_takes_any_text(text, hint):
 def test_the_retriever_answers_any_text(retriever, text):
     answer = finishes(lambda: retriever.ask(text))
     assert answer.lang in CODES and 0.0 <= answer.confidence <= 1.0
+
+
+ARTICLE = (Path(__file__).resolve().parents[1] / "data" / "supplier-code-of-conduct.yaml").read_text(encoding="utf-8")
+YAML_SPECIALS = list(":-[]{}&*!|>'\"%@`#,?\n\t ") + ["\x00", "\ufeff", "---", "...", "!!python/object:os.system", "<<: *a"]
+
+
+@st.composite
+def broken_articles(draw) -> str:
+    """The shipped sample article with a few random edits: cuts, insertions, swapped lines."""
+    text = ARTICLE
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from(["cut", "insert", "swap"]))
+        if edit == "cut":
+            text = text[:at] + text[at + draw(st.integers(1, 200)):]
+        elif edit == "insert":
+            pieces = draw(st.lists(st.sampled_from(YAML_SPECIALS) | st.characters(), max_size=20))
+            text = text[:at] + "".join(pieces) + text[at:]
+        else:
+            lines = text.split("\n")
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            text = "\n".join(lines)
+    return text
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30) | st.dates(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["id", "category", "tags", "updated", "translations", "en", "fr", "title",
+                                        "questions", "body", "x"]) | st.text(max_size=8), inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@PROPERTY
+@given(text=st.one_of(broken_articles(), yaml_values.map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
+                      st.binary(max_size=500).map(lambda b: b.decode("latin-1"))))
+def test_the_validator_reports_any_broken_file_and_never_crashes(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("knowledge")
+    (folder / "supplier-code-of-conduct.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    report = finishes(lambda: check_folder(folder, ("en", "fr", "de", "ko", "zh-Hans", "zh-Hant")))
+    assert report.ok or all(p.line >= 0 and str(p) for p in report.problems)
+    assert len(report.articles) <= 1
