@@ -9,17 +9,19 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from . import auth, cli, db, errors, limits, logs, outbox, payments, tickets, worker
+from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, sealing, tickets, worker
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
 
 
-SECRET_SETTINGS = ("SECRET_KEY", "ADMIN_TOKEN", "AGENT_TOKEN", "WEBHOOK_SECRET", "SMTP_PASSWORD", "SMTP_USERNAME")
+SECRET_SETTINGS = ("SECRET_KEY", "MAIL_KEY", "ADMIN_TOKEN", "AGENT_TOKEN", "WEBHOOK_SECRET", "SMTP_PASSWORD",
+                   "SMTP_USERNAME")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -36,12 +38,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if app.config.get(key) is not None and not isinstance(app.config[key], str):
             app.config[key] = str(app.config[key])
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _instance_secret(Path(app.instance_path))
+    app.config["MAIL_KEY"] = (app.config["MAIL_KEY"]
+                              or _instance_secret(Path(app.instance_path), "mail_key", sealing.new_key))
 
     errors.init_app(app)
     logs.init_app(app)
     auth.init_app(app)  # refuses cross-site writes before anything else reads the request
     limits.init_app(app)
     db.init_app(app)  # migrates the schema; safe when several workers start at once
+    notifications.init_app(app)  # checks MAIL_KEY, seals mail an older version kept in clear
     outbox.init_app(app)
     tickets.init_app(app)
     payments.init_app(app)  # the payment/PO status provider, if one is configured
@@ -74,20 +79,21 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
 
-def _instance_secret(folder: Path) -> str:
-    """A per-instance signing key, created once and kept in the instance folder.
+def _instance_secret(folder: Path, name: str = "secret_key",
+                     make: Callable[[], str] = lambda: secrets.token_hex(32)) -> str:
+    """A per-instance key (the signing key, the mail key), created once and kept in the instance folder.
 
     Several gunicorn workers may start on a new instance at once: the file
     is created exclusively (O_EXCL) by one of them, fully written, and the
     others wait until they can read a non-empty key.
     """
-    path = folder / "secret_key"
+    path = folder / name
     try:
         handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return _wait_for_secret(path)
     with os.fdopen(handle, "w") as file:
-        file.write(secrets.token_hex(32))
+        file.write(make())
         file.flush()
         os.fsync(file.fileno())
     return path.read_text().strip()

@@ -1,9 +1,10 @@
 """Operators' commands: ``python -m assistant <group> <command>``.
 
     tickets autoclose        close tickets whose proposed solution went unanswered, purge old questions (cron; idempotent)
-    outbox dispatch          deliver due events and send due mail once (cron, if the worker is off)
+    outbox dispatch          send due mail, then deliver due events, once (cron, if the worker is off)
     outbox dead-letters      list the events that were given up on
     outbox replay ID         retry a dead letter (outbox id or event id) with a fresh window
+    mail pending [--to A]    the emails not sent yet, opened with MAIL_KEY (without SMTP: the one-time codes)
 
 The same groups are on ``flask --app app`` through ``init_app``.
 """
@@ -40,10 +41,11 @@ def outbox_group() -> None:
 @outbox_group.command("dispatch")
 @with_appcontext
 def dispatch() -> None:
-    """Deliver every due event to the hooks and send every due mail, once."""
-    report = outbox.dispatch_app()
+    """Send every due mail, then deliver every due event to the hooks, once (mail first: codes are awaited)."""
     mails = notifications.send_due(db.engine(), current_app.config)
-    click.echo(f"events: {report.delivered} delivered, {report.retrying} to retry, {report.dead} dead; mails: {mails}")
+    report = outbox.dispatch_app()
+    click.echo(f"events: {report.delivered} delivered, {report.retrying} to retry, {report.dead} dead, "
+               f"{report.skipped} skipped; mails: {mails}")
 
 
 @outbox_group.command("dead-letters")
@@ -69,8 +71,37 @@ def replay(ident: str) -> None:
     click.echo(f"replaying {ident}")
 
 
+UNREADABLE = "(this MAIL_KEY does not open it: it was sealed under another key)"
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """The supplier emails in the mail table."""
+
+
+@mail_group.command("pending")
+@click.option("--to", "to", metavar="ADDRESS", help="Only the emails to this address.")
+@with_appcontext
+def mail_pending(to: str | None) -> None:
+    """Show every email not sent yet, body included (opened with MAIL_KEY).
+
+    Without SMTP_HOST nothing is sent: this is where an operator reads the
+    one-time code or reference code a supplier is waiting for.
+    """
+    mails = notifications.pending(db.engine(), current_app.config["MAIL_KEY"], to)
+    if not mails:
+        click.echo("no pending mail")
+    for mail in mails:
+        click.echo(f"--- mail {mail.id} ({mail.kind}, {mail.lang}, {mail.status}) "
+                   f"{mail.created_at.isoformat(timespec='seconds')}")
+        click.echo(f"To: {mail.to}\nSubject: {mail.subject}")
+        if mail.last_error:
+            click.echo(f"Last error: {mail.last_error}")
+        click.echo("\n" + (mail.body if mail.body is not None else UNREADABLE))
+
+
 def init_app(app: Flask) -> None:
-    for group in (tickets_group, outbox_group):
+    for group in (tickets_group, outbox_group, mail_group):
         app.cli.add_command(group)
 
 
@@ -78,7 +109,7 @@ def init_app(app: Flask) -> None:
 @click.option("--instance", envvar="ASSISTANT_INSTANCE", help="Instance folder (default ./instance).")
 @click.pass_context
 def main(ctx: click.Context, instance: str | None) -> None:
-    """Operate the supplier-help assistant's tickets and events."""
+    """Operate the supplier-help assistant's tickets, events and mail."""
     from . import create_app
 
     app = create_app({"INSTANCE": instance, "BACKGROUND_WORKER": False})
@@ -87,3 +118,4 @@ def main(ctx: click.Context, instance: str | None) -> None:
 
 main.add_command(tickets_group)
 main.add_command(outbox_group)
+main.add_command(mail_group)

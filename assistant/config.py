@@ -42,6 +42,7 @@ DEFAULTS = {
     "OUTBOX_RETRY_SECONDS": 30,  # first retry delay, doubled after each failed attempt
     "OUTBOX_RETRY_MAX_SECONDS": 3600,  # the doubling stops here (hourly retries)
     "OUTBOX_GIVE_UP_HOURS": 48,  # then the event becomes a dead letter (keep it >= 24)
+    "OUTBOX_ROUND_SECONDS": 60,  # a round of deliveries (events, or mail) claims nothing more after this
     "HOLIDAYS": [],  # ISO dates that are not business days; JSON list or space-separated
     "BUSINESS_TIMEZONE": "UTC",  # where a business day starts and ends (IANA name)
     "AUTOCLOSE_BUSINESS_DAYS": 4,  # a proposed solution left unanswered this long closes the ticket
@@ -54,6 +55,7 @@ DEFAULTS = {
     "SMTP_STARTTLS": True,  # upgrade with STARTTLS (ignored when SMTP_SSL is on)
     "SMTP_SSL": False,  # implicit TLS, usually port 465
     "MAIL_FROM": "Procuree <procuree@localhost>",
+    "MAIL_KEY": "",  # Fernet key sealing queued mail bodies; empty: generated into <instance>/mail_key
     "SESSION_CODE_MINUTES": 10,  # a one-time email code is valid this long
     "SESSION_CODE_ATTEMPTS": 5,  # wrong guesses allowed per code
     "SESSION_CODES_PER_HOUR": 5,  # codes sent to one address per hour

@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import (
     JSON, Column, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-    create_engine, event, func, or_, select, text, update,
+    create_engine, event, func, inspect, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -139,8 +139,9 @@ mail = Table(
     Column("lang", String(8), nullable=False),
     Column("to_addr", String(254), nullable=False),
     Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("body", Text, nullable=False),  # a Fernet token under MAIL_KEY when sealed; "" once sent
     Column("ticket_id", ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
+    Column("sealed", Integer, nullable=False, server_default="0"),  # 1: body is sealed; 0: clear text of an older version
     Column("sent_at", UtcDateTime),  # handed to the SMTP server
     Column("kept_at", UtcDateTime),  # no SMTP configured: kept here and logged
     *_delivery_columns(),
@@ -197,7 +198,17 @@ def _v2_questions(conn: Connection) -> None:
     metadata.create_all(conn, tables=[questions, feedback])
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_tickets, _v2_questions]
+def _v3_sealed_mail(conn: Connection) -> None:
+    """Mail bodies become Fernet tokens: rows already there are marked clear text (``notifications`` seals them).
+
+    A database created by this version got the column from ``_v1_tickets``
+    (it creates the tables as defined above), so it is only added when missing.
+    """
+    if "sealed" not in {column["name"] for column in inspect(conn).get_columns("mail")}:
+        conn.execute(text("ALTER TABLE mail ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_tickets, _v2_questions, _v3_sealed_mail]
 
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
 schema_version = Table(
@@ -224,7 +235,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA secure_delete = ON")  # deleted and overwritten content is zeroed, not left in free space
     cursor.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: move the WAL into the database file and truncate it, so overwritten bytes stay in neither.
+
+    With ``secure_delete`` the database file then holds only the new content;
+    other backends have no such files.  Best effort: busy readers postpone it.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    if busy and busy[0]:
+        log.warning("WAL checkpoint postponed by readers; old bytes stay in the -wal file until the next one")
 
 
 def current_version(engine: Engine) -> int:
@@ -261,11 +287,13 @@ def _migrate_once(engine: Engine) -> int:
     return current_version(engine)
 
 
-def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_seconds: float, limit: int = 50):
+def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_seconds: float, limit: int = 50,
+              first=None):
     """Rows of a delivery table that are ``pending`` and due, each claimed by one atomic UPDATE.
 
     Several processes may poll the same table: a row is only handed to the
     caller whose UPDATE changed it, so no two workers deliver it at once.
+    Oldest first, after ordering by ``first`` when given (urgent kinds).
     """
     token = secrets.token_hex(8)
     due = (
@@ -275,7 +303,8 @@ def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_sec
         & or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
     )
     with engine.connect() as conn:
-        ids = conn.execute(select(table.c.id).where(due).order_by(table.c.id).limit(limit)).scalars().all()
+        order = (table.c.id,) if first is None else (first, table.c.id)
+        ids = conn.execute(select(table.c.id).where(due).order_by(*order).limit(limit)).scalars().all()
     until = now + dt.timedelta(seconds=lease_seconds)
     claimed = []
     for row_id in ids:
@@ -286,7 +315,7 @@ def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_sec
     if not claimed:
         return token, []
     with engine.connect() as conn:
-        return token, conn.execute(select(table).where(table.c.id.in_(claimed)).order_by(table.c.id)).all()
+        return token, conn.execute(select(table).where(table.c.id.in_(claimed)).order_by(*order)).all()
 
 
 def retry_delay(attempts: int, config) -> float:

@@ -55,7 +55,12 @@ class TicketEvent:
 
 
 def escalation_event(event: TicketEvent) -> None:
-    """Deliver one ticket event; return on success, raise to be retried later."""
+    """Deliver one ticket event; return on success, raise to be retried later.
+
+    Raise ``TimeoutError`` when the other side does not answer: the dispatcher
+    then leaves this hook out for the rest of its round instead of waiting on
+    it once per event.
+    """
 
 
 Hook = Callable[[TicketEvent], None]

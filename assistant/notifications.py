@@ -1,13 +1,16 @@
 """Emails to suppliers in their ticket's language: queued with the change, sent afterwards.
 
 ``queue`` inserts the message into the ``mail`` table inside the caller's
-transaction (a ticket is never created without its confirmation email).
-``send_due`` hands pending messages to the SMTP server when SMTP_HOST is
-set (standard library ``smtplib``), retrying with backoff; without SMTP
-the message stays in the table and is logged, its address and text only at
-debug level.  The accept/reject links of a proposed solution carry a signed
-token (itsdangerous) bound to that proposal, so an old link cannot accept a
-later one.
+transaction (a ticket is never created without its confirmation email),
+its body sealed under MAIL_KEY (``sealing``): reference codes, one-time
+codes and decision links are never stored in clear.  ``send_due`` hands
+pending messages to the SMTP server when SMTP_HOST is set (standard
+library ``smtplib``), retrying with backoff, and erases the body once sent;
+without SMTP the message stays in the table, sealed, and is logged (its
+address only at debug level); ``pending`` opens them for the operators'
+``python -m assistant mail pending``.  The accept/reject links of a
+proposed solution carry a signed token (itsdangerous) bound to that
+proposal, so an old link cannot accept a later one.
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
+from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, case, select, update
 
-from . import db
+from . import db, sealing
+from .clock import Clock, clock_for
 from .mail_messages import MESSAGES
 
 if TYPE_CHECKING:
@@ -31,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICKET_MAILS = ("created", "info_requested", "solution_proposed", "closed")
-SECRET_KINDS = ("created", "session_code", "solution_proposed")  # codes or signed links: text dropped once sent
 DECISION_SALT = "procuree-decision"
 DECISION_MAX_AGE = 60 * 24 * 3600
 
@@ -92,35 +96,61 @@ def read_decision(secret: str, token: str) -> dict[str, str] | None:
         return None
 
 
-def queue(conn, mail: Mail, now: dt.datetime) -> None:
-    """Insert ``mail`` in the caller's transaction; ``send_due`` delivers it."""
+def queue(conn, mail: Mail, now: dt.datetime, key: str) -> None:
+    """Insert ``mail`` in the caller's transaction, its body sealed under ``key`` (MAIL_KEY); ``send_due`` sends it."""
     conn.execute(db.mail.insert().values(
-        kind=mail.kind, lang=mail.lang, to_addr=mail.to, subject=mail.subject, body=mail.body,
-        ticket_id=mail.ticket_id, created_at=now, retry_from=now, next_attempt_at=now, attempts=0,
+        kind=mail.kind, lang=mail.lang, to_addr=mail.to, subject=mail.subject, body=sealing.seal(key, mail.body),
+        sealed=1, ticket_id=mail.ticket_id, created_at=now, retry_from=now, next_attempt_at=now, attempts=0,
     ))
 
 
-def send_due(engine: Engine, config, now: dt.datetime | None = None) -> int:
-    """Send (or, without SMTP, keep and log) every due message; returns how many were handled."""
-    now = now or db.utcnow()
+def body_of(row, key: str) -> str:
+    """The text of a mail row: opened when sealed, as stored when an older version wrote it, "" once sent."""
+    if not row.body or not row.sealed:
+        return row.body
+    return sealing.unseal(key, row.body)
+
+
+def send_due(engine: Engine, config, now: dt.datetime | None = None, clock: Clock | None = None) -> int:
+    """Send (or, without SMTP, keep and log) every due message; returns how many were handled.
+
+    Batch after batch until none is due or OUTBOX_ROUND_SECONDS are spent, one-time
+    codes first (they expire in minutes, with a supplier waiting at the screen).
+    ``now`` freezes the clock (tests); by default it runs, so a retry counts from the attempt's end.
+    """
+    clock = clock_for(now, clock)
+    start, budget = clock(), dt.timedelta(seconds=float(config["OUTBOX_ROUND_SECONDS"]))
+    handled = 0
+    while clock() - start < budget:
+        done = _send_batch(engine, config, clock)
+        if not done:
+            break
+        handled += done
+    return handled
+
+
+def _send_batch(engine: Engine, config, clock: Clock) -> int:
+    """Claim up to 10 due mails and send or keep them; returns how many were claimed."""
     pending = db.mail.c.sent_at.is_(None) & db.mail.c.kept_at.is_(None)
+    codes_first = case((db.mail.c.kind == "session_code", 0), else_=1)
     # 10 mails with a 30 s SMTP timeout each fit well inside the 600 s lease
-    token, rows = db.claim_due(engine, db.mail, pending, now, lease_seconds=600, limit=10)
+    token, rows = db.claim_due(engine, db.mail, pending, clock(), lease_seconds=600, limit=10, first=codes_first)
     if not rows:
         return 0
     if not config.get("SMTP_HOST"):
         for row in rows:
-            _finish(engine, row, token, kept_at=now)
-            log.info("mail %d (%s, %s) kept in the mail table: SMTP_HOST is not set", row.id, row.kind, row.lang)
-            log.debug("mail %d to %s: %s\n%s", row.id, row.to_addr, row.subject, row.body)
+            _finish(engine, row, token, kept_at=clock())
+            log.info("mail %d (%s, %s) kept in the mail table, sealed: SMTP_HOST is not set; "
+                     "`python -m assistant mail pending` shows it", row.id, row.kind, row.lang)
+            log.debug("mail %d to %s: %s", row.id, row.to_addr, row.subject)
         return len(rows)
     try:
         with _smtp(config) as server:
             for row in rows:
-                _send_one(engine, server, config, row, token, now)
+                _send_one(engine, server, config, row, token, clock)
     except (OSError, smtplib.SMTPException) as exc:
         for row in rows:
-            _failed(engine, row, token, now, config, f"SMTP connection: {exc}")
+            _failed(engine, row, token, clock(), config, f"SMTP connection: {exc}")
     return len(rows)
 
 
@@ -137,24 +167,25 @@ def _smtp(config) -> smtplib.SMTP:
     return server
 
 
-def _send_one(engine: Engine, server: smtplib.SMTP, config, row, token: str, now: dt.datetime) -> None:
-    """Send one row; whatever goes wrong with it is recorded on that row, never blocks the others."""
+def _send_one(engine: Engine, server: smtplib.SMTP, config, row, token: str, clock: Clock) -> None:
+    """Send one row, then erase its body; what goes wrong with it is recorded on that row, never blocks the others."""
     try:
         message = EmailMessage()
         message["From"], message["To"] = config["MAIL_FROM"], row.to_addr
         message["Subject"] = " ".join(row.subject.split())  # a header is one line, whatever the subject held
-        message.set_content(row.body)
+        message.set_content(body_of(row, config["MAIL_KEY"]))
         server.send_message(message)
     except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError):
         raise  # the connection itself broke: the caller retries the whole batch
-    except Exception as exc:  # a refused recipient, a malformed header, ...
-        _failed(engine, row, token, now, config, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # a refused recipient, a malformed header, a body another key sealed, ...
+        _failed(engine, row, token, clock(), config, f"{type(exc).__name__}: {exc}")
         return
-    _finish(engine, row, token, sent_at=now, **({"body": ""} if row.kind in SECRET_KINDS else {}))
+    _finish(engine, row, token, sent_at=clock(), body="")  # the mailbox has it now; keep only the metadata
     log.info("mail %d (%s, %s) sent", row.id, row.kind, row.lang)
 
 
 def _failed(engine: Engine, row, token: str, now: dt.datetime, config, error: str) -> None:
+    """Count a failed attempt on ``row``; ``now`` is when it ended, so the next one waits a full delay."""
     attempts = row.attempts + 1
     values = {"attempts": attempts, "last_error": error[:300],
               "next_attempt_at": now + dt.timedelta(seconds=db.retry_delay(attempts, config))}
@@ -168,3 +199,73 @@ def _finish(engine: Engine, row, token: str, **values: Any) -> None:
     with engine.begin() as conn:
         conn.execute(update(db.mail).where((db.mail.c.id == row.id) & (db.mail.c.claim == token))
                      .values(claimed_until=None, claim=None, **values))
+
+
+# --- what is still to be sent, for operators ------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingMail:
+    """An unsent email as ``python -m assistant mail pending`` shows it."""
+
+    id: int
+    kind: str
+    lang: str
+    to: str
+    subject: str
+    status: str  # queued, retrying, kept (no SMTP), dead
+    created_at: dt.datetime
+    body: str | None  # None: MAIL_KEY does not open it
+    last_error: str | None = None
+
+
+def pending(engine: Engine, key: str, to: str | None = None) -> list[PendingMail]:
+    """Every unsent email (to ``to`` only, if given), oldest first, bodies opened with ``key``."""
+    query = select(db.mail).where(db.mail.c.sent_at.is_(None)).order_by(db.mail.c.id)
+    if to:
+        query = query.where(db.mail.c.to_addr == to.strip().lower())
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [PendingMail(row.id, row.kind, row.lang, row.to_addr, row.subject, _status(row), row.created_at,
+                        _readable(row, key), row.last_error) for row in rows]
+
+
+def _status(row) -> str:
+    if row.dead_at:
+        return "dead"
+    if row.kept_at:
+        return "kept"
+    return "retrying" if row.attempts else "queued"
+
+
+def _readable(row, key: str) -> str | None:
+    try:
+        return body_of(row, key)
+    except sealing.Unreadable:
+        return None
+
+
+def seal_clear_text(engine: Engine, key: str) -> int:
+    """Seal the bodies older versions stored in clear (erase those already sent); returns how many.
+
+    Conditional on ``sealed = 0``, so workers starting together seal each row
+    once; then SQLite's checkpoint leaves the clear bytes in no file.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(select(db.mail.c.id, db.mail.c.body, db.mail.c.sent_at).where(db.mail.c.sealed == 0)).all()
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        for row in rows:
+            body = sealing.seal(key, row.body) if row.body and row.sent_at is None else ""
+            conn.execute(update(db.mail).where((db.mail.c.id == row.id) & (db.mail.c.sealed == 0))
+                         .values(body=body, sealed=1))
+    db.checkpoint(engine)
+    log.info("sealed %d mail bod(ies) stored in clear by an older version", len(rows))
+    return len(rows)
+
+
+def init_app(app: Flask) -> None:
+    """Check MAIL_KEY, then seal what an older version left in clear."""
+    sealing.check_key(app.config["MAIL_KEY"])
+    seal_clear_text(app.extensions["db"], app.config["MAIL_KEY"])

@@ -5,8 +5,12 @@ only if its change was committed, even if the process dies a moment later.
 ``dispatch`` claims due events (an atomic conditional UPDATE, so several
 workers never deliver the same one at once), calls each hook that has not
 had the event yet, and on failure schedules a retry with exponential
-backoff.  After OUTBOX_GIVE_UP_HOURS of failures the event becomes a dead
-letter: ``python -m assistant outbox dead-letters`` shows it and
+backoff counted from the end of the attempt.  A round claims no event
+after OUTBOX_ROUND_SECONDS and skips a hook for its rest once it timed out,
+so a receiver that accepts connections and never answers costs the other
+events one timeout per round, not one per event (and mail, in its own
+lane, nothing).  After OUTBOX_GIVE_UP_HOURS of failures the event becomes a
+dead letter: ``python -m assistant outbox dead-letters`` shows it and
 ``outbox replay ID`` gives it a fresh retry window.
 """
 from __future__ import annotations
@@ -21,6 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, or_, select, update
 
 from . import db, hooks, webhooks
+from .clock import Clock, clock_for
 from .hooks import TicketEvent
 
 if TYPE_CHECKING:
@@ -61,53 +66,97 @@ class Report:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    skipped: int = 0  # only hooks that timed out earlier in the round were left: not attempted
 
 
-def dispatch(engine: Engine, registry: hooks.Registry, config, now: dt.datetime | None = None) -> Report:
-    """Deliver every due event once to every hook that still needs it."""
-    now = now or db.utcnow()
-    report = Report()
-    for _ in range(BATCH):  # one claim per event: a slow hook never outlasts another event's lease
-        token, rows = db.claim_due(engine, db.outbox, db.outbox.c.delivered_at.is_(None), now, LEASE_SECONDS, limit=1)
+def dispatch(engine: Engine, registry: hooks.Registry, config, now: dt.datetime | None = None,
+             clock: Clock | None = None) -> Report:
+    """Deliver due events to every hook that still needs them, for at most OUTBOX_ROUND_SECONDS.
+
+    One claim per event, so a slow hook never outlasts another event's lease.
+    A hook that timed out is skipped for the rest of the round (its other
+    events wait, unattempted, for the next round), and no event is claimed
+    after the budget is spent: a hanging receiver costs a round one timeout,
+    not one per event.  ``now`` freezes the round's clock (tests, cron
+    replays); by default it runs, so a retry counts from the attempt's end.
+    """
+    clock = clock_for(now, clock)
+    start, budget = clock(), dt.timedelta(seconds=float(config["OUTBOX_ROUND_SECONDS"]))
+    report, seen, stalled = Report(), [], set()
+    while len(seen) < BATCH and clock() - start < budget:
+        pending = db.outbox.c.delivered_at.is_(None) & db.outbox.c.id.not_in(seen)
+        token, rows = db.claim_due(engine, db.outbox, pending, clock(), LEASE_SECONDS, limit=1)
         if not rows:
             break
-        outcome = _deliver(engine, registry, config, rows[0], token, now)
+        seen.append(rows[0].id)  # skipped events stay due: never claim one twice in a round
+        outcome = _deliver(engine, registry, config, rows[0], token, clock, stalled)
         setattr(report, outcome, getattr(report, outcome) + 1)
+    if report.skipped:
+        log.info("%d event(s) wait for the next round: %s timed out in this one",
+                 report.skipped, ", ".join(sorted(stalled)))
     return report
 
 
-def _deliver(engine: Engine, registry: hooks.Registry, config, row, token: str, now: dt.datetime) -> str:
-    event = TicketEvent.from_dict(row.payload)
-    done, errors = list(row.done), {}
+def _deliver(engine: Engine, registry: hooks.Registry, config, row, token: str, clock: Clock,
+             stalled: set[str]) -> str:
+    """Call the hooks ``row`` still needs, then record the outcome as of the attempt's end."""
+    done, errors, skipped = _call_hooks(registry, TicketEvent.from_dict(row.payload), list(row.done), stalled)
+    outcome, values = _outcome(row, done, errors, skipped, clock(), config)
+    with engine.begin() as conn:
+        conn.execute(update(db.outbox).where((db.outbox.c.id == row.id) & (db.outbox.c.claim == token))
+                     .values(claimed_until=None, claim=None, **values))
+    _log_outcome(row, outcome, errors, values)
+    return outcome
+
+
+def _call_hooks(registry: hooks.Registry, event: TicketEvent, done: list[str],
+                stalled: set[str]) -> tuple[list[str], dict[str, str], bool]:
+    """Call each hook not in ``done``, except the ``stalled`` ones; a TimeoutError stalls its hook.
+
+    Returns the hooks done, the errors by hook, and whether a stalled hook was skipped.
+    """
+    errors: dict[str, str] = {}
+    skipped = False
     for name, hook in registry.items():
         if name in done:
+            continue
+        if name in stalled:
+            skipped = True
             continue
         try:
             hook(event)
             done.append(name)
         except Exception as exc:  # any hook failure is retried, never lost
             errors[name] = str(exc)[:300] or exc.__class__.__name__
-    values: dict[str, Any] = {"done": done, "claimed_until": None, "claim": None}
+            if isinstance(exc, TimeoutError):
+                stalled.add(name)
+    return done, errors, skipped
+
+
+def _outcome(row, done: list[str], errors: dict[str, str], skipped: bool, ended: dt.datetime,
+             config) -> tuple[str, dict[str, Any]]:
+    """delivered, skipped, retrying or dead, and the row's new values; a retry counts from ``ended``."""
     if not errors:
-        values.update(delivered_at=now, last_error=None)
-        outcome = "delivered"
-    else:
-        attempts = row.attempts + 1
-        delay = db.retry_delay(attempts, config)
-        values.update(attempts=attempts, next_attempt_at=now + dt.timedelta(seconds=delay),
-                      last_error="; ".join(f"{name}: {error}" for name, error in errors.items()))
-        outcome = "retrying"
-        if now - row.retry_from >= dt.timedelta(hours=float(config["OUTBOX_GIVE_UP_HOURS"])):
-            values["dead_at"], outcome = now, "dead"
-    with engine.begin() as conn:
-        conn.execute(update(db.outbox).where((db.outbox.c.id == row.id) & (db.outbox.c.claim == token)).values(**values))
-    _log_outcome(row, outcome, errors, values)
-    return outcome
+        if skipped:  # nothing failed, but a stalled hook still needs it: due again next round, as it was
+            return "skipped", {"done": done}
+        return "delivered", {"done": done, "delivered_at": ended, "last_error": None}
+    attempts = row.attempts + 1
+    values: dict[str, Any] = {
+        "done": done, "attempts": attempts,
+        "next_attempt_at": ended + dt.timedelta(seconds=db.retry_delay(attempts, config)),
+        "last_error": "; ".join(f"{name}: {error}" for name, error in errors.items()),
+    }
+    if ended - row.retry_from >= dt.timedelta(hours=float(config["OUTBOX_GIVE_UP_HOURS"])):
+        values["dead_at"] = ended
+        return "dead", values
+    return "retrying", values
 
 
 def _log_outcome(row, outcome: str, errors: dict[str, str], values: dict[str, Any]) -> None:
     if outcome == "delivered":
         log.info("event %s (%s) delivered", row.event_id, row.type)
+    elif outcome == "skipped":
+        log.debug("event %s (%s) waits for the next round: a hook it needs timed out", row.event_id, row.type)
     elif outcome == "dead":
         log.error("event %s (%s) is a dead letter after %d attempts: %s", row.event_id, row.type, values["attempts"], values["last_error"])
     else:
@@ -152,6 +201,6 @@ def init_app(app: Flask) -> None:
     app.extensions["hooks"] = build_registry(app.config)
 
 
-def dispatch_app(now: dt.datetime | None = None) -> Report:
+def dispatch_app(now: dt.datetime | None = None, clock: Clock | None = None) -> Report:
     """One dispatch round for the current app."""
-    return dispatch(db.engine(), current_app.extensions["hooks"], current_app.config, now)
+    return dispatch(db.engine(), current_app.extensions["hooks"], current_app.config, now, clock)

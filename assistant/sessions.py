@@ -6,7 +6,8 @@ so a copy of the database does not reveal it) is stored.  A proven address
 is kept in Flask's session: a cookie signed by itsdangerous with
 SECRET_KEY, HttpOnly and SameSite=Lax, that expires after
 SUPPLIER_SESSION_MINUTES.  The cookie is signed, not encrypted: it holds
-only the address its owner typed and the expiry time.
+only the address its owner typed and the expiry time.  The code itself
+travels only in its email, sealed under MAIL_KEY until sent (``sealing``).
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def send_code(engine: Engine, email: str, lang: str, config, now: dt.datetime | 
         conn.execute(codes.insert().values(email=email, code_hash=code_hash(config["SECRET_KEY"], email, code),
                                            expires_at=now + dt.timedelta(minutes=minutes), attempts=0, created_at=now))
         mail = notifications.compose("session_code", lang, email, code=code, minutes=minutes)
-        notifications.queue(conn, mail, now)
+        notifications.queue(conn, mail, now, config["MAIL_KEY"])
 
 
 def check_code(engine: Engine, email: str, code: str, config, now: dt.datetime | None = None) -> None:

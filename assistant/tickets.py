@@ -193,10 +193,11 @@ _NO_TICKET = hash_reference("no ticket has this code")
 
 @dataclass(frozen=True)
 class Settings:
-    """What the store needs from the configuration: links, signing key, the auto-close rule."""
+    """What the store needs from the configuration: links, signing key, the key sealing mail, the auto-close rule."""
 
     public_url: str
     secret_key: str
+    mail_key: str
     autoclose_days: int = 4
     holidays: frozenset[dt.date] = frozenset()
     timezone: str = "UTC"
@@ -209,7 +210,7 @@ class Settings:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise ValueError(f"BUSINESS_TIMEZONE {zone!r} is not an IANA time zone such as Europe/Paris") from None
-        return cls(config["PUBLIC_URL"], config["SECRET_KEY"], int(config["AUTOCLOSE_BUSINESS_DAYS"]),
+        return cls(config["PUBLIC_URL"], config["SECRET_KEY"], config["MAIL_KEY"], int(config["AUTOCLOSE_BUSINESS_DAYS"]),
                    business_days.parse_holidays(as_list(config["HOLIDAYS"])), zone)
 
 
@@ -234,7 +235,7 @@ class TicketStore:
                     self._record(conn, ticket, "created", actor, None, None, now, ("created",))
                     mail = notifications.ticket_mail("created", ticket, days=self.settings.autoclose_days,
                                                      reference=reference)
-                    notifications.queue(conn, mail, now)
+                    notifications.queue(conn, mail, now, self.settings.mail_key)
                 return self.get(ticket.number), reference
             except IntegrityError as exc:
                 if "number" not in str(exc.orig).lower():
@@ -375,7 +376,7 @@ class TicketStore:
         if action.mail == "solution_proposed":
             links = notifications.decision_links(self.settings.public_url, self.settings.secret_key, ticket)
         mail = notifications.ticket_mail(action.mail, ticket, days=self.settings.autoclose_days, message=message, links=links)
-        notifications.queue(conn, mail, now)
+        notifications.queue(conn, mail, now, self.settings.mail_key)
 
     # --- auto-close ----------------------------------------------------------
 

@@ -57,7 +57,7 @@ def describe(url: str) -> str:
 
 
 class WebhookHook:
-    """An escalation hook that POSTs the event to one URL; any non-2xx answer is a failure."""
+    """An escalation hook that POSTs the event to one URL; any non-2xx answer is a failure, no answer a TimeoutError."""
 
     def __init__(self, url: str, secret: str, timeout: float = 10):
         if urlsplit(url).scheme not in ("http", "https"):
@@ -80,6 +80,8 @@ class WebhookHook:
             raise RuntimeError(f"{describe(self.url)} answered {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):  # the dispatcher skips this URL for the rest of its round
+                raise TimeoutError(f"{describe(self.url)} did not answer within {self.timeout:g} s") from None
             raise RuntimeError(f"{describe(self.url)} unreachable: {reason}") from None
 
 

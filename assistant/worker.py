@@ -1,6 +1,9 @@
 """The server's background loop: deliver events, send mail, auto-close, every few seconds.
 
-Each gunicorn worker runs its own loop; that is safe because events and
+The jobs run in separate lanes, one daemon thread each: a webhook receiver
+that accepts connections and never answers holds up the events lane only,
+never the one-time codes and confirmations of the mail lane, nor auto-close.
+Each gunicorn worker runs its own lanes; that is safe because events and
 mails are claimed with an atomic UPDATE and a ticket only closes through a
 conditional one, so two loops never deliver or close the same thing twice.
 Turn it off with BACKGROUND_WORKER = False (the tests do) and run the
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -19,57 +23,76 @@ from . import db, notifications, outbox, questions, tickets
 
 log = logging.getLogger(__name__)
 
+Job = Callable[[Flask], object]
 
-def run_jobs(app: Flask) -> None:
-    """One round of every job; a failing job is logged and does not stop the others."""
+LANES: dict[str, tuple[tuple[str, Job], ...]] = {
+    "mail": (("mail", lambda app: notifications.send_due(db.engine(), app.config)),),
+    "events": (("outbox", lambda app: outbox.dispatch_app()),),
+    "upkeep": (
+        ("autoclose", lambda app: tickets.store().autoclose()),
+        ("retention", lambda app: questions.purge(db.engine(), float(app.config["QUESTION_RETENTION_DAYS"]))),
+    ),
+}
+
+
+def run_lane(app: Flask, lane: str) -> None:
+    """One round of the jobs of ``lane``; a failing job is logged and does not stop the others."""
     with app.app_context():
-        for name, job in (
-            ("outbox", outbox.dispatch_app),
-            ("mail", lambda: notifications.send_due(db.engine(), app.config)),
-            ("autoclose", lambda: tickets.store().autoclose()),
-            ("retention", lambda: questions.purge(db.engine(), float(app.config["QUESTION_RETENTION_DAYS"]))),
-        ):
+        for name, job in LANES[lane]:
             try:
-                job()
+                job(app)
             except Exception:
                 log.exception("background job %s failed", name)
 
 
+def run_jobs(app: Flask) -> None:
+    """One round of every lane, one after the other (mail first: it is what people wait for)."""
+    for lane in LANES:
+        run_lane(app, lane)
+
+
 class Worker:
-    """A daemon thread running ``run_jobs`` every WORKER_INTERVAL_SECONDS; restarted after a fork."""
+    """One daemon thread per lane, each running it every WORKER_INTERVAL_SECONDS; restarted after a fork."""
 
     def __init__(self, app: Flask):
         self.app = app
         self.interval = float(app.config["WORKER_INTERVAL_SECONDS"])
         self.stopping = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
         self.pid: int | None = None
         self._lock = threading.Lock()
 
+    def running(self) -> bool:
+        return self.pid == os.getpid() and bool(self.threads) and all(t.is_alive() for t in self.threads)
+
     def ensure_running(self) -> None:
-        if self.pid == os.getpid() and self.thread is not None and self.thread.is_alive():
+        if self.running():
             return
         with self._lock:
-            if self.pid == os.getpid() and self.thread is not None and self.thread.is_alive():
+            if self.running():
                 return
+            if self.pid == os.getpid():
+                self.stop(timeout=0)  # a lane died in this process: start them all afresh
             self.pid, self.stopping = os.getpid(), threading.Event()
-            self.thread = threading.Thread(target=self._loop, name="assistant-worker", daemon=True)
-            self.thread.start()
+            self.threads = [threading.Thread(target=self._loop, args=(lane, self.stopping),
+                                             name=f"assistant-{lane}", daemon=True) for lane in LANES]
+            for thread in self.threads:
+                thread.start()
 
     def stop(self, timeout: float = 10) -> None:
         self.stopping.set()
-        if self.thread is not None:
-            self.thread.join(timeout)
+        for thread in self.threads:
+            thread.join(timeout)
 
-    def _loop(self) -> None:
-        log.info("background worker started (every %.1f s)", self.interval)
-        while not self.stopping.is_set():
-            run_jobs(self.app)
-            self.stopping.wait(self.interval)
+    def _loop(self, lane: str, stopping: threading.Event) -> None:
+        log.info("background %s lane started (every %.1f s)", lane, self.interval)
+        while not stopping.is_set():
+            run_lane(self.app, lane)
+            stopping.wait(self.interval)
 
 
 def init_app(app: Flask) -> None:
-    """Start the loop unless BACKGROUND_WORKER is off; re-check in each request (gunicorn --preload forks)."""
+    """Start the lanes unless BACKGROUND_WORKER is off; re-check in each request (gunicorn --preload forks)."""
     if not app.config["BACKGROUND_WORKER"]:
         return
     worker = Worker(app)

@@ -1,4 +1,4 @@
-"""Helpers shared by the ticket tests: a real webhook receiver and the OpenAPI response check."""
+"""Helpers shared by the ticket tests: real webhook receivers (one that hangs), SMTP, the OpenAPI check."""
 import socket
 import threading
 import time
@@ -77,6 +77,39 @@ class Receiver(LocalServer):
         while len(self.received) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(self.received) >= count, f"got {len(self.received)} deliveries, expected {count}"
+
+
+class HangingReceiver:
+    """A webhook URL on 127.0.0.1 that accepts every TCP connection and never answers a byte."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(128)
+        self.connections: list[socket.socket] = []  # held open: each delivery waits for its own timeout
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks/procuree"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # stopped
+                return
+            self.connections.append(connection)
+
+    def stop(self) -> None:
+        """Close everything: the deliveries still waiting fail at once instead of at their timeout."""
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
 
 
 class SmtpServer(LocalServer):

@@ -3,18 +3,15 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
 
-from assistant import db
+from assistant import notifications
 from tests.assistant.support import matches_document
 
 
-def mails(app, kind: str | None = None) -> list:
-    query = select(db.mail).order_by(db.mail.c.id)
-    if kind:
-        query = query.where(db.mail.c.kind == kind)
-    with app.extensions["db"].connect() as conn:
-        return conn.execute(query).all()
+def mails(app, kind: str | None = None) -> list[notifications.PendingMail]:
+    """The unsent mails (``kind`` only, if given), bodies opened with the app's MAIL_KEY."""
+    queued = notifications.pending(app.extensions["db"], app.config["MAIL_KEY"])
+    return [mail for mail in queued if kind is None or mail.kind == kind]
 
 
 def decision_links(app) -> dict[str, str]:

@@ -1,16 +1,23 @@
-"""Supplier emails: every message in all six languages, kept without SMTP, sent over real SMTP."""
+"""Supplier emails: every message in all six languages, kept sealed without SMTP, sent over real SMTP, erased."""
 import datetime as dt
 import email
 import email.policy
 import logging
+import os
+import re
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from assistant import db, notifications
+from assistant import create_app, db, notifications
 from assistant.mail_messages import MESSAGES
 from tests.assistant.support import SmtpServer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 LANGS = ["en", "fr", "de", "ko", "zh-Hans", "zh-Hant"]
 UTC = dt.timezone.utc
@@ -51,8 +58,9 @@ def test_the_confirmation_tells_to_keep_subject_number_and_reference(app, client
     raise_ticket(lang="zh-Hant", name="陳小姐", subject="發票未付款")
     with app.extensions["db"].connect() as conn:
         mail = conn.execute(select(db.mail)).one()
+    body = notifications.body_of(mail, app.config["MAIL_KEY"])
     assert mail.subject.startswith("[CS") and "發票未付款" in mail.subject
-    assert mail.body.startswith("陳小姐，您好！") and "請保持主旨、工單編號和參考代碼不變" in mail.body
+    assert body.startswith("陳小姐，您好！") and "請保持主旨、工單編號和參考代碼不變" in body
 
 
 def test_without_smtp_mail_is_kept_and_logged_without_the_address(app, client, raise_ticket, caplog):
@@ -64,7 +72,8 @@ def test_without_smtp_mail_is_kept_and_logged_without_the_address(app, client, r
     assert any("private.person" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
     with app.extensions["db"].connect() as conn:
         mail = conn.execute(select(db.mail)).one()
-    assert mail.kept_at is not None and mail.sent_at is None and mail.body  # still readable in the table
+    assert mail.kept_at is not None and mail.sent_at is None  # kept, sealed: `mail pending` opens it
+    assert "Ana Lima" not in mail.body and "Ana Lima" in notifications.body_of(mail, app.config["MAIL_KEY"])
     assert notifications.send_due(app.extensions["db"], app.config) == 0
 
 
@@ -114,7 +123,8 @@ def test_the_closing_mail_says_why(app, ticket_store):
     ticket_store.apply(ticket.number, "propose_solution", message="Bezahlt.", now=dt.datetime(2025, 1, 6, tzinfo=UTC))
     ticket_store.autoclose()
     with app.extensions["db"].connect() as conn:
-        body = conn.execute(select(db.mail.c.body).where(db.mail.c.kind == "closed")).scalar_one()
+        row = conn.execute(select(db.mail).where(db.mail.c.kind == "closed")).one()
+    body = notifications.body_of(row, app.config["MAIL_KEY"])
     assert "innerhalb von 4 Werktagen weder angenommen noch abgelehnt" in body
     assert "neues Ticket" in body
 
@@ -144,3 +154,95 @@ def test_line_breaks_in_header_fields_are_refused(client, field):
     body = {"email": "a@example.com", "subject": "Invoice", "description": "Unpaid.", field: "Hi\r\nBcc: victim@example.com"}
     response = client.post("/api/v1/tickets", json=body)
     assert response.status_code == 422 and response.get_json()["error"]["field"] == field
+
+
+# --- nothing secret at rest ---------------------------------------------------------
+
+
+def database_bytes(instance) -> bytes:
+    """Every byte SQLite keeps for the instance: the database file, its WAL, any rollback journal.
+
+    Read by another process: closing a descriptor of the database file in this
+    one would drop the locks the app's open connections hold (POSIX locks are
+    per process), and another process could then delete the WAL under them.
+    """
+    files = [str(path) for path in sorted(instance.glob("assistant.sqlite3*"))]
+    script = "import sys; [sys.stdout.buffer.write(open(f, 'rb').read()) for f in sys.argv[1:]]"
+    return subprocess.run([sys.executable, "-c", script, *files], capture_output=True, check=True, timeout=60).stdout
+
+
+def written_out(code: str, raw: bytes) -> bool:
+    """``code`` as text would hold it: not inside a longer run of digits, hex or a timestamp's microseconds."""
+    return re.search(rb"(?<![0-9A-Fa-f.])" + code.encode() + rb"(?![0-9A-Fa-f])", raw) is not None
+
+
+def mail_pending(instance, built_index, *args: str) -> str:
+    """``python -m assistant --instance … mail pending`` as an operator runs it: a real process."""
+    env = {**os.environ, "ASSISTANT_INDEX": str(built_index), "ASSISTANT_LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-m", "assistant", "--instance", str(instance), "mail", "pending", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_no_reference_or_session_code_is_stored_in_clear(app, client, raise_ticket, instance, built_index, smtp):
+    number, reference, _ = raise_ticket(email="ana@example.com")
+    assert client.post("/api/v1/session/code", json={"email": "new@example.com", "lang": "en"}).status_code == 202
+    assert reference.encode() not in database_bytes(instance)
+    shown = mail_pending(instance, built_index)  # the operator's way to the code, without SMTP
+    code = re.search(r"in Procuree is: (\d{6})", shown).group(1)
+    assert reference in shown and f"[{number}]" in shown and "new@example.com" in shown
+    raw = database_bytes(instance)
+    assert reference.encode() not in raw and not written_out(code, raw)
+    assert (instance / "mail_key").exists() and app.config["MAIL_KEY"].encode() not in raw
+    only_new = mail_pending(instance, built_index, "--to", "new@example.com")
+    assert code in only_new and reference not in only_new
+
+    smtp.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False)
+    assert notifications.send_due(app.extensions["db"], app.config) == 2
+    sent = b"\n".join(message for _, _, message in smtp.messages)
+    assert reference.encode() in sent and code.encode() in sent
+    with app.extensions["db"].connect() as conn:
+        rows = conn.execute(select(db.mail)).all()
+    assert [(row.body, row.sent_at is not None) for row in rows] == [("", True), ("", True)]  # erased once sent
+    assert {row.kind for row in rows} == {"created", "session_code"} and all(row.to_addr and row.subject for row in rows)
+    raw = database_bytes(instance)
+    assert reference.encode() not in raw and not written_out(code, raw)
+    assert mail_pending(instance, built_index).strip() == "no pending mail"
+
+
+def test_bodies_an_older_version_kept_in_clear_are_sealed_at_start(instance, built_index):
+    engine = db.make_engine(db.database_url({}, instance))
+    db.migrate(engine)
+    at = "2025-01-06 09:00:00.000000"
+    with engine.begin() as conn:  # the mail table as version 2 left it: bodies in clear
+        conn.exec_driver_sql("ALTER TABLE mail DROP COLUMN sealed")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version = 3")
+        for body, kept, sent in (("Your reference code: K7QF3MZP9XTA", at, None), ("Your code: XJ4PZ9W2LMQR", None, at)):
+            conn.execute(text(
+                "INSERT INTO mail (kind, lang, to_addr, subject, body, kept_at, sent_at, created_at, retry_from,"
+                " next_attempt_at, attempts) VALUES ('created', 'en', 'ana@example.com', 'Hi', :body, :kept, :sent,"
+                " :at, :at, :at, 0)"), {"body": body, "kept": kept, "sent": sent, "at": at})
+    db.checkpoint(engine)
+    engine.dispose()
+    assert b"K7QF3MZP9XTA" in database_bytes(instance) and b"XJ4PZ9W2LMQR" in database_bytes(instance)
+
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False})
+    try:
+        raw = database_bytes(instance)
+        assert b"K7QF3MZP9XTA" not in raw and b"XJ4PZ9W2LMQR" not in raw
+        with app.extensions["db"].connect() as conn:
+            kept, sent = conn.execute(select(db.mail).order_by(db.mail.c.id)).all()
+        assert (kept.sealed, sent.sealed, sent.body) == (1, 1, "")  # the sent one had no reason to stay
+        assert notifications.body_of(kept, app.config["MAIL_KEY"]) == "Your reference code: K7QF3MZP9XTA"
+        shown = app.test_cli_runner().invoke(args=["mail", "pending"]).output
+        assert "K7QF3MZP9XTA" in shown and "XJ4PZ9W2LMQR" not in shown
+    finally:
+        app.extensions["db"].dispose()
+
+
+def test_a_malformed_mail_key_stops_the_start(instance, built_index):
+    with pytest.raises(ValueError, match="MAIL_KEY"):
+        create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False,
+                    "MAIL_KEY": "not-a-fernet-key"})

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant import create_app, db, hooks, outbox, webhooks
-from tests.assistant.support import Receiver, free_port
+from tests.assistant.support import HangingReceiver, Receiver, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec-test-0123456789"
@@ -68,9 +68,9 @@ def webhook_app(instance, built_index):
         app.extensions["db"].dispose()
 
 
-def dispatch(app, now=None) -> outbox.Report:
+def dispatch(app, now=None, clock=None) -> outbox.Report:
     with app.app_context():
-        return outbox.dispatch_app(now)
+        return outbox.dispatch_app(now, clock)
 
 
 def outbox_rows(app) -> list:
@@ -188,6 +188,66 @@ def test_retries_last_over_a_day_then_dead_letter_and_replay(webhook_app, receiv
     assert sent.exit_code == 0 and "1 delivered" in sent.output
     assert hook.event_ids() == [row.event_id]
     assert runner.invoke(args=["outbox", "dead-letters"]).output.strip() == "no dead letters"
+
+
+def test_a_hanging_receiver_costs_a_round_one_timeout_and_its_retry_counts_from_the_attempts_end(webhook_app, receiver):
+    """It is tried once per round, then skipped: the other events still reach the receiver that answers."""
+    hanging, good = HangingReceiver(), receiver()
+    app = webhook_app(hanging.url, good.url, WEBHOOK_TIMEOUT_SECONDS=1)
+    for i in range(3):
+        raise_ticket(app, subject=f"Ticket {i}")
+    t0 = dt.datetime.now(UTC)
+    try:
+        first_round = dispatch(app)  # the server's own clock: it runs during the round
+        first, *others = outbox_rows(app)
+        deadline = time.monotonic() + 30  # its accept thread may lag behind the client: wait for it, not for luck
+        while not hanging.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        connections = len(hanging.connections)
+        second_round = dispatch(app)
+    finally:
+        hanging.stop()
+    assert first_round == outbox.Report(retrying=1, skipped=2)
+    assert first.attempts == 1 and "did not answer within 1 s" in first.last_error
+    assert first.next_attempt_at >= t0 + dt.timedelta(seconds=1 + 30)  # the attempt ended after its 1 s timeout
+    for row in others:  # the hanging URL was not tried again in that round; they wait, not counted as failed
+        assert (row.attempts, row.done, row.last_error) == (0, [webhooks.hook_name(good.url)], None)
+        assert row.next_attempt_at <= t0
+    assert len(good.received) == 3 and connections == 1
+    assert second_round == outbox.Report(retrying=1, skipped=1)  # a new round tries the URL once again
+
+
+def test_a_retry_counts_from_the_end_of_the_attempt(webhook_app):
+    """A hook that fails after 15 minutes is retried 30 s after those 15 minutes, not after the round began."""
+    app = webhook_app()
+    now = []
+
+    def slow_failure(event):
+        now[0] += dt.timedelta(minutes=15)
+        raise RuntimeError("ticketing system busy")
+
+    app.extensions["hooks"].register("hook:slow", slow_failure)
+    raise_ticket(app)
+    now.append(dt.datetime.now(UTC))
+    t0 = now[0]
+    assert dispatch(app, clock=lambda: now[0]) == outbox.Report(retrying=1)
+    assert outbox_rows(app)[0].next_attempt_at == t0 + dt.timedelta(minutes=15, seconds=30)
+
+
+def test_a_round_claims_nothing_once_its_budget_is_spent(webhook_app):
+    """OUTBOX_ROUND_SECONDS = 25 and a hook that takes 10 s: three events per round, the rest in the next."""
+    app = webhook_app(OUTBOX_ROUND_SECONDS=25)
+    now = []
+
+    def ten_seconds(event):
+        now[0] += dt.timedelta(seconds=10)
+
+    app.extensions["hooks"].register("hook:ten-seconds", ten_seconds)
+    for i in range(5):
+        raise_ticket(app, subject=f"Ticket {i}")
+    now.append(dt.datetime.now(UTC))
+    assert dispatch(app, clock=lambda: now[0]) == outbox.Report(delivered=3)
+    assert dispatch(app, clock=lambda: now[0]) == outbox.Report(delivered=2)
 
 
 def test_backoff_doubles_up_to_an_hour():

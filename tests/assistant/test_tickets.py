@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from assistant import db, outbox, tickets
+from assistant import db, outbox, sealing, tickets
 from assistant.errors import ApiError
 from assistant.tickets import NewTicket
 
@@ -78,7 +78,7 @@ def lifecycle(tmp_path_factory):
     """One store on one SQLite file for all the transition cases; each case uses its own ticket."""
     engine = db.make_engine(f"sqlite:///{tmp_path_factory.mktemp('lifecycle') / 'tickets.sqlite3'}")
     db.migrate(engine)
-    yield tickets.TicketStore(engine, tickets.Settings("http://127.0.0.1:5000", "test-secret"))
+    yield tickets.TicketStore(engine, tickets.Settings("http://127.0.0.1:5000", "test-secret", sealing.new_key()))
     engine.dispose()
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from assistant import create_app, db
 from assistant.tickets import NewTicket
-from tests.assistant.support import Receiver
+from tests.assistant.support import HangingReceiver, Receiver, SmtpServer
 
 SECRET = "whsec-worker-test"
 
@@ -55,6 +55,33 @@ def test_the_loop_auto_closes(running):
                 now=dt.datetime(2025, 1, 6, tzinfo=dt.timezone.utc))
     wait_until(lambda: store.get(ticket.number).status == "closed")
     assert store.get(ticket.number).resolution == "auto_closed"
+
+
+def test_a_hanging_receiver_delays_no_mail(instance, built_index):
+    """A receiver that accepts and never answers holds up the events lane only: the code mail goes out meanwhile.
+
+    Its timeout (120 s) outlasts the 60 s allowed for the mail, so one lane for
+    both could not pass, however fast the machine; separate lanes pass at once.
+    """
+    hanging, smtp = HangingReceiver(), SmtpServer().start()
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": True,
+                      "WORKER_INTERVAL_SECONDS": 0.05, "WEBHOOK_URLS": [hanging.url], "WEBHOOK_SECRET": SECRET,
+                      "WEBHOOK_TIMEOUT_SECONDS": 120, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
+                      "SMTP_STARTTLS": False})
+    try:
+        client = app.test_client()
+        for i in range(5):
+            assert client.post("/api/v1/tickets", json={"email": f"s{i}@example.com", "subject": f"Invoice {i}",
+                                                        "description": "Unpaid.", "lang": "en"}).status_code == 201
+        wait_until(lambda: hanging.connections, timeout=60)  # the events lane now waits on the first event
+        assert client.post("/api/v1/session/code", json={"email": "new@example.com", "lang": "en"}).status_code == 202
+        wait_until(lambda: ["new@example.com"] in [to for _, to, _ in smtp.messages], timeout=60)
+        assert len(hanging.connections) == 1  # still inside that first delivery attempt
+    finally:
+        hanging.stop()  # the waiting delivery fails now, so the lanes stop promptly
+        app.extensions["worker"].stop()
+        smtp.stop()
+        app.extensions["db"].dispose()
 
 
 def test_the_loop_is_off_when_configured(app):
