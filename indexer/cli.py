@@ -28,6 +28,14 @@ KNOWLEDGE = click.option(
 )
 
 
+SEMANTIC = click.option(
+    "--semantic/--words-only",
+    default=True,
+    show_default=True,
+    help="Embed the articles with the sentence encoder (cached), or use words only (the fast path).",
+)
+
+
 def _languages(value: str | None) -> tuple[str, ...]:
     codes = tuple(value.split()) if value else CODES
     unknown = [c for c in codes if c not in CODES]
@@ -61,13 +69,14 @@ def validate(path: Path | None, languages: str | None) -> None:
 
 @main.command()
 @KNOWLEDGE
+@SEMANTIC
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("index"), show_default=True)
-def build(knowledge: Path, out: Path) -> None:
+def build(knowledge: Path, semantic: bool, out: Path) -> None:
     """Validate the knowledge folder and write its index to --out."""
     from . import store
 
     start = time.perf_counter()
-    retriever = _retriever(knowledge)
+    retriever = _retriever(knowledge, semantic)
     store.save(retriever, out)
     click.echo(
         f"built {len(retriever.articles)} articles, {len(retriever.indexes)} languages, "
@@ -77,14 +86,15 @@ def build(knowledge: Path, out: Path) -> None:
 
 @main.command("eval")
 @KNOWLEDGE
+@SEMANTIC
 @click.option("--set", "question_set", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--with-lang", is_flag=True, help="Send each item's language as the supplier's choice.")
 @click.option("--show-misses", is_flag=True, help="List every question answered wrongly or not at all.")
-def evaluate_command(knowledge: Path, question_set: Path, with_lang: bool, show_misses: bool) -> None:
+def evaluate_command(knowledge: Path, semantic: bool, question_set: Path, with_lang: bool, show_misses: bool) -> None:
     """Answer a question set offline and print the metrics run_eval.py prints."""
     from .evaluation import evaluate, load_items
 
-    metrics = evaluate(_retriever(knowledge), load_items(question_set), with_lang)
+    metrics = evaluate(_retriever(knowledge, semantic), load_items(question_set), with_lang)
     click.echo(metrics.table())
     if show_misses:
         for miss in metrics.misses:
@@ -98,24 +108,27 @@ def evaluate_command(knowledge: Path, question_set: Path, with_lang: bool, show_
               type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Labelled questions; repeatable.")
 @click.option("--write/--dry-run", default=False, help="Save the result to indexer/calibration.json.")
 def calibrate(knowledge: Path, question_sets: tuple[Path, ...], write: bool) -> None:
-    """Refit the confidence model and threshold on labelled question sets.
+    """Refit the confidence models, thresholds and fast path on labelled question sets.
 
-    Prints a 5-fold cross-validated estimate first (fitted without the
-    questions it is scored on), then the fit on everything.
+    Prints a 5-fold cross-validated estimate first, per language (fitted
+    without the questions it is scored on), then the fit on everything.
     """
-    from .evaluation import calibrate as fit_calibration
-    from .evaluation import cross_validate, evaluate, load_items
+    from .evaluation import evaluate, load_items
+    from .fitting import calibrate as fit_calibration
+    from .fitting import cross_validate, labelled
 
-    retriever = _retriever(knowledge)
+    retriever = _retriever(knowledge, semantic=True)
     items = [item for path in question_sets for item in load_items(path)]
-    estimate = cross_validate(retriever, items)
-    click.echo("5-fold estimate: " + " ".join(f"{k}={v:.3f}" for k, v in estimate.items()) + f" n={len(items)}")
-    retriever.calibration = fit_calibration(retriever, items, " + ".join(p.name for p in question_sets))
-    click.echo(f"coefficients {tuple(round(c, 3) for c in retriever.calibration.coefficients)} "
-               f"intercept {retriever.calibration.intercept:.3f} threshold {retriever.calibration.threshold:.2f}")
-    click.echo("on the same questions: " + evaluate(retriever, items).line())
+    data = labelled(retriever, items)
+    for lang, rates in sorted(cross_validate(data, retriever.calibration).items()):
+        click.echo(f"5-fold estimate {lang:8} " + " ".join(f"{k}={v:.3f}" for k, v in rates.items() if k != "n")
+                   + f" n={rates['n']}")
+    calibration = fit_calibration(data, retriever.calibration, " + ".join(p.name for p in question_sets))
+    click.echo(f"fast threshold {calibration.fast.threshold:.2f}, full threshold {calibration.full.threshold:.2f}, "
+               f"fast path sure above {calibration.fast_sure:.2f}")
+    click.echo("on the same questions: " + evaluate(retriever.with_calibration(calibration), items).line())
     if write:
-        retriever.calibration.save()
+        calibration.save()
         click.echo("saved indexer/calibration.json")
 
 
@@ -130,7 +143,7 @@ def gaps(knowledge: Path, database: str | None, instance: Path | None, since: st
     """Group escalated and unhelpful questions into clusters, most suppliers affected first."""
     from sqlalchemy import create_engine
 
-    from .gaps import find_gaps, parse_since, read_unanswered, write_csv
+    from .gaps import find_gaps, parse_since, read_doubtful, read_unanswered, write_csv
 
     try:
         start = parse_since(since)
@@ -150,16 +163,23 @@ def gaps(knowledge: Path, database: str | None, instance: Path | None, since: st
                    f"closest: {closest}")
         for example in cluster.examples:
             click.echo(f"     - {example}")
+    doubtful = read_doubtful(create_engine(url), start, lang)
+    click.echo(f"\n{len(doubtful)} answer(s) maybe wrong (narrow win, unhelpful, or a ticket after it)")
+    for d in doubtful[-20:]:
+        runner_up = f"{d.runner_up} ({d.runner_up_confidence:.2f})" if d.runner_up else "none"
+        click.echo(f"  [{d.lang}] {d.text!r} -> {d.article_id} ({d.confidence:.2f}); runner-up {runner_up}; "
+                   + ", ".join(d.reasons))
     if csv_path:
         write_csv(clusters, csv_path)
         click.echo(f"\nwrote {csv_path}")
 
 
-def _retriever(knowledge: Path):
+def _retriever(knowledge: Path, semantic: bool = False):
     from .retrieval import KnowledgeError, Retriever
+    from .semantic import EmbeddingCache, default_cache_folder
 
     try:
-        return Retriever.from_directory(knowledge)
+        return Retriever.from_directory(knowledge, semantic=semantic, cache=EmbeddingCache(default_cache_folder()))
     except KnowledgeError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .calibration import Calibration, choose_threshold, fit
 from .retrieval import Retriever
 
 
@@ -44,17 +43,19 @@ class Metrics:
         return (
             f"hit@1={self.total('hit1') / n_in:.3f} mrr@5={self.total('mrr') / n_in:.3f} "
             f"lang={self.total('lang_ok') / n:.3f} ood_escalated={self.total('ood_ok') / n_ood:.3f} "
-            f"answered_wrong={self.total('wrong') / n_in:.3f} p50_ms={p50:.2f} n={int(self.total('n'))}"
+            f"answered_wrong={self.total('wrong') / n_in:.3f} helped@3={self.total('helped3') / n_in:.3f} "
+            f"p50_ms={p50:.2f} n={int(self.total('n'))}"
         )
 
     def table(self) -> str:
-        rows = [f"{'lang':8} {'n':>4} {'hit@1':>6} {'mrr@5':>6} {'lang':>6} {'ood_esc':>7}"]
+        rows = [f"{'lang':8} {'n':>4} {'hit@1':>6} {'mrr@5':>6} {'lang':>6} {'ood_esc':>7} {'wrong':>6} {'help@3':>6}"]
         for lang in sorted(self.counts):
             c = self.counts[lang]
             ratio = lambda a, b: c[a] / c[b] if c[b] else float("nan")  # noqa: E731
             rows.append(
                 f"{lang:8} {int(c['n']):>4} {ratio('hit1', 'n_in'):6.3f} {ratio('mrr', 'n_in'):6.3f} "
-                f"{ratio('lang_ok', 'n'):6.3f} {ratio('ood_ok', 'n_ood'):7.3f}"
+                f"{ratio('lang_ok', 'n'):6.3f} {ratio('ood_ok', 'n_ood'):7.3f} {ratio('wrong', 'n_in'):6.3f} "
+                f"{ratio('helped3', 'n_in'):6.3f}"
             )
         return "\n".join(rows)
 
@@ -87,6 +88,8 @@ def evaluate(retriever: Retriever, items: Sequence[Item], with_lang: bool = Fals
             c["hit1"] += got in item.expect
             c["wrong"] += got is not None and got not in item.expect
             c["mrr"] += next((1 / (i + 1) for i, a in enumerate(ranked) if a in item.expect), 0.0)
+            # what the supplier sees: the answer, or the article among the first 3 "did you mean" suggestions
+            c["helped3"] += got in item.expect or (got is None and bool(item.expect.intersection(ranked[:3])))
             if got not in item.expect:
                 metrics.misses.append((item.lang, item.question, sorted(item.expect), got or "(escalated)"))
         else:
@@ -95,65 +98,3 @@ def evaluate(retriever: Retriever, items: Sequence[Item], with_lang: bool = Fals
             if got is not None:
                 metrics.misses.append((item.lang, item.question, "(escalate)", got))
     return metrics
-
-
-@dataclass(frozen=True)
-class Labelled:
-    """One question's candidates as the calibration sees them."""
-
-    rows: np.ndarray  # feature rows, one per candidate
-    correct: np.ndarray  # whether each candidate is an acceptable answer
-    in_domain: bool
-
-
-def labelled(retriever: Retriever, items: Sequence[Item]) -> list[Labelled]:
-    result = []
-    for item in items:
-        order, rows = retriever.evidence(item.question, item.lang)
-        article_ids = retriever.indexes[item.lang].article_ids
-        result.append(Labelled(rows, np.array([article_ids[i] in item.expect for i in order]), bool(item.expect)))
-    return result
-
-
-def calibrate(retriever: Retriever, items: Sequence[Item], source: str) -> Calibration:
-    """Fit the confidence model and threshold on ``items``; see ``calibration.py``."""
-    return _fit(labelled(retriever, items), retriever.calibration.alpha, source)
-
-
-def _fit(data: Sequence[Labelled], alpha: float, source: str) -> Calibration:
-    coefficients, intercept = fit(np.vstack([d.rows for d in data]), np.concatenate([d.correct for d in data]))
-    model = Calibration(alpha, coefficients, intercept, 0.5, source)
-    best = [_best(model, d) for d in data]
-    threshold = choose_threshold(
-        np.array([confidence for confidence, _ in best]),
-        np.array([correct for _, correct in best]),
-        np.array([d.in_domain for d in data]),
-    )
-    return Calibration(alpha, coefficients, intercept, threshold, source)
-
-
-def _best(model: Calibration, data: Labelled) -> tuple[float, bool]:
-    """The most confident candidate's confidence, and whether it is right."""
-    confidences = model.confidence(data.rows)
-    if not confidences.size:
-        return 0.0, False
-    top = int(np.argmax(confidences))
-    return float(confidences[top]), bool(data.correct[top])
-
-
-def cross_validate(retriever: Retriever, items: Sequence[Item], folds: int = 5, seed: int = 0) -> dict[str, float]:
-    """Honest estimate of hit@1, escalation and wrong answers: fit on k-1 folds, score the k-th."""
-    data = labelled(retriever, items)
-    fold_of = np.random.default_rng(seed).integers(0, folds, len(data))
-    hits = escalated = wrong = 0
-    for fold in range(folds):
-        model = _fit([d for d, f in zip(data, fold_of) if f != fold], retriever.calibration.alpha, "cv")
-        for d in (d for d, f in zip(data, fold_of) if f == fold):
-            confidence, correct = _best(model, d)
-            answered = confidence >= model.threshold
-            hits += answered and correct and d.in_domain
-            wrong += answered and not correct and d.in_domain
-            escalated += not answered and not d.in_domain
-    n_in = sum(d.in_domain for d in data) or 1
-    n_ood = (len(data) - sum(d.in_domain for d in data)) or 1
-    return {"hit@1": hits / n_in, "ood_escalated": escalated / n_ood, "answered_wrong": wrong / n_in}

@@ -1,4 +1,5 @@
-"""What suppliers asked that nothing answered, grouped so editors see what to write next.
+"""What suppliers asked that nothing answered, grouped so editors see what to write next,
+and the answers that may have been wrong.
 
 Questions that were escalated or marked unhelpful are clustered per
 language: the language's analyzer first drops the question frame ("how do
@@ -8,6 +9,10 @@ agglomerative clustering cut at a distance rather than at a preset number
 of clusters.  Each cluster reports its size, how many distinct suppliers
 it affects, three examples, and the closest existing article with the
 assistant's confidence in it.
+
+An answer is doubtful (``read_doubtful``) when it won by a small margin
+over the runner-up, was marked unhelpful, or was followed by a ticket: the
+question may have deserved another article, or a new one.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from . import spreadsheet
 from .retrieval import Retriever
 
 DISTANCE_THRESHOLD = 0.8  # cosine distance at which two groups stop merging
+DOUBT_MARGIN = 0.25  # an answer whose confidence beat the runner-up's by less than this is doubtful
 EXAMPLES = 3
 MIN_CLOSEST = 0.01  # below this confidence no article is "closest": the question matched nothing
 
@@ -138,6 +144,50 @@ def read_unanswered(engine, since: dt.datetime, lang: str | None = None) -> list
                       r.asked_at.replace(tzinfo=dt.timezone.utc), r.supplier_key)
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class DoubtfulAnswer:
+    """An answered question that may have been answered wrongly, and why."""
+
+    text: str
+    lang: str
+    article_id: str
+    confidence: float
+    runner_up: str | None
+    runner_up_confidence: float
+    reasons: tuple[str, ...]  # "low_margin", "unhelpful", "ticket"
+    asked_at: dt.datetime
+
+
+def read_doubtful(engine, since: dt.datetime, lang: str | None = None,
+                  margin: float = DOUBT_MARGIN) -> list[DoubtfulAnswer]:
+    """Answers since ``since`` that won narrowly, were marked unhelpful or were followed by a ticket."""
+    import json
+
+    from sqlalchemy import DateTime, bindparam, text
+
+    sql = (
+        "SELECT question, lang, article_id, confidence, candidates, ticket_number, asked_at, "
+        "EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = questions.id AND f.helpful = 0) AS unhelpful "
+        "FROM questions WHERE asked_at >= :since AND answered = 1" + (" AND lang = :lang" if lang else "")
+        + " ORDER BY asked_at"
+    )
+    query = text(sql).bindparams(bindparam("since", type_=DateTime)).columns(asked_at=DateTime)
+    params = {"since": since.astimezone(dt.timezone.utc).replace(tzinfo=None)} | ({"lang": lang} if lang else {})
+    with engine.connect() as conn:
+        rows = conn.execute(query, params).all()
+    found = []
+    for r in rows:
+        candidates = r.candidates if isinstance(r.candidates, list) else json.loads(r.candidates or "[]")
+        runner_up = next(((a, float(c)) for a, c in candidates if a != r.article_id), (None, 0.0))
+        reasons = tuple(reason for reason, applies in (
+            ("low_margin", r.confidence - runner_up[1] < margin), ("unhelpful", bool(r.unhelpful)),
+            ("ticket", bool(r.ticket_number))) if applies)
+        if reasons:
+            found.append(DoubtfulAnswer(r.question, r.lang, r.article_id, float(r.confidence), runner_up[0],
+                                        runner_up[1], reasons, r.asked_at.replace(tzinfo=dt.timezone.utc)))
+    return found
 
 
 def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:

@@ -16,6 +16,7 @@ Layout::
     <lang>.idf.index.npy         per-term IDF
     <lang>.ngrams.index.json     character n-gram vocabulary and IDF
     <lang>.units.index.npz       title / question n-gram rows, unit starts
+    semantic.index.npz           sentence embeddings of titles, questions and body paragraphs (optional)
 """
 from __future__ import annotations
 
@@ -27,13 +28,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from . import semantic
 from .articles import Article, Translation
 from .calibration import Calibration
 from .index import NGRAM_RANGE, LanguageIndex
 from .retrieval import Retriever
 
 FORMAT = "procuree-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class IndexFormatError(Exception):
@@ -54,8 +56,11 @@ def save(retriever: Retriever, folder: str | Path) -> Path:
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "languages": list(retriever.indexes),
         "ngram_range": list(NGRAM_RANGE),
-        "calibration": retriever.calibration.__dict__,
+        "calibration": retriever.calibration.to_json(),
+        "semantic": retriever.semantic_index is not None,
     }
+    if retriever.semantic_index is not None:
+        semantic.save(retriever.semantic_index, folder)
     _write_json(folder / "params.index.json", params)
     return folder
 
@@ -71,8 +76,8 @@ def load(folder: str | Path) -> Retriever:
         raise IndexFormatError(f"{folder}: not a {FORMAT} v{FORMAT_VERSION} index")
     articles = [_article_from_json(a) for a in json.loads((folder / "articles.index.json").read_text("utf-8"))]
     indexes = {lang: _load_language(folder, lang, articles) for lang in params["languages"]}
-    calibration = dict(params["calibration"], coefficients=tuple(params["calibration"]["coefficients"]))
-    retriever = Retriever(articles, indexes, Calibration(**calibration))
+    semantic_index = semantic.load(folder) if params.get("semantic") else None
+    retriever = Retriever(articles, indexes, Calibration.from_json(params["calibration"]), semantic_index)
     if retriever.version != params["content_hash"]:
         raise IndexFormatError(f"{folder}: articles do not match the content hash; rebuild the index")
     return retriever

@@ -3,26 +3,39 @@
 The shipped knowledge base is indexed once per test session into a
 temporary folder (the same ``python -m indexer build`` format the server can
 load), so each app starts in milliseconds yet answers from the real
-articles.
+articles.  Its embeddings go to one cache for the whole session
+(ASSISTANT_EMBEDDING_CACHE, also seen by the servers the tests start), so
+an app or server that indexes a knowledge folder embeds only what is new.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from assistant import create_app
 from indexer import Retriever, store
+from indexer.semantic import EmbeddingCache
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 DATA = Path(__file__).resolve().parent / "data"
+EMBEDDINGS = os.environ.setdefault("ASSISTANT_EMBEDDING_CACHE", tempfile.mkdtemp(prefix="procuree-embeddings-"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def retriever() -> Retriever:
+    """Built first, before any app: it fills the session's embedding cache that every app reads."""
+    return Retriever.from_directory(KNOWLEDGE, semantic=True, cache=EmbeddingCache(EMBEDDINGS))
 
 
 @pytest.fixture(scope="session")
-def retriever() -> Retriever:
-    return Retriever.from_directory(KNOWLEDGE)
+def words_only(retriever) -> Retriever:
+    """The fast path alone: the same indexes without the sentence encoder."""
+    return Retriever(list(retriever.articles.values()), retriever.indexes, retriever.calibration)
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def test_a_foreign_or_stale_index_is_refused(built_index, tmp_path):
     params = json.loads((copy / "params.index.json").read_text())
     params["format_version"] = 999
     (copy / "params.index.json").write_text(json.dumps(params))
-    with pytest.raises(store.IndexFormatError, match="not a procuree-index v1"):
+    with pytest.raises(store.IndexFormatError, match=f"not a procuree-index v{store.FORMAT_VERSION}"):
         store.load(copy)
     params["format_version"] = store.FORMAT_VERSION
     params["content_hash"] = "000000000000"
