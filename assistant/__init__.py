@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from indexer.semantic import EmbeddingCache
+
 from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, sealing, tickets, worker
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
@@ -58,10 +60,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_knowledge(app: Flask) -> None:
+    embeddings = None
+    if app.config["SEMANTIC"]:
+        if int(app.config["SEMANTIC_THREADS"] or 0):  # read when the encoder first loads in this process
+            os.environ.setdefault("ASSISTANT_SEMANTIC_THREADS", str(app.config["SEMANTIC_THREADS"]))
+        embeddings = EmbeddingCache(app.config["EMBEDDING_CACHE"] or Path(app.instance_path) / "embeddings")
     held = Knowledge(
         app.config["KNOWLEDGE"],
         app.config["INDEX"] or None,
         app.config["REQUIRED_LANGUAGES"].split(),
+        embeddings,
     )
     held.load()  # a broken base with no previous good index refuses to start
     app.extensions["knowledge"] = held

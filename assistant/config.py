@@ -26,6 +26,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
     "MAX_JSON_BYTES": 64 * 1024,  # a JSON body larger than this is refused with 413
     "MAX_QUESTION_CHARS": 1000,
+    "SEMANTIC": True,  # consult the sentence encoder when words alone are unsure; false: the fast path only
+    "SEMANTIC_THREADS": 0,  # CPU threads of the encoder per process; 0: the engine's default (all cores)
+    "EMBEDDING_CACHE": "",  # folder of cached article embeddings; empty: <instance>/embeddings
     "ASK_BUDGET_MS": 250,  # time an ask may spend on optional work (fallback languages) before answering
     "SECRET_KEY": "",  # signs supplier sessions; generated into the instance folder if empty
     "LOG_LEVEL": "INFO",

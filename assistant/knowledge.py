@@ -10,13 +10,14 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import current_app, g
 
 from indexer import KnowledgeError, Retriever
 from indexer.articles import Problem
+from indexer.semantic import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,22 @@ class Knowledge:
     problems the old version keeps serving and ``last_error`` says why.
     ``watch`` polls the folder and reloads on change, which also works with
     several gunicorn workers: each process notices within the interval.
+
+    With ``embeddings`` (a cache) the articles are also embedded for the
+    sentence encoder, in a background thread: a version serves at once on
+    words alone and gains meaning when its embeddings are ready (a built
+    index that has them serves with them from the start).
     """
 
-    def __init__(self, folder: str | Path, index_folder: str | Path | None = None, required_languages=()):
+    def __init__(self, folder: str | Path, index_folder: str | Path | None = None, required_languages=(),
+                 embeddings: EmbeddingCache | None = None):
         self.folder = Path(folder)
         self.index_folder = Path(index_folder) if index_folder else None
         self.required_languages = tuple(required_languages)
+        self.embeddings = embeddings
+        self._embedding_lock = threading.Lock()
+        self._embedding_wanted = False
+        self._embedder: threading.Thread | None = None
         self._loaded: Loaded | None = None
         self.last_error: tuple[Problem, ...] = ()
         self.last_error_at: dt.datetime | None = None
@@ -77,7 +88,43 @@ class Knowledge:
             self._signature = signature
             self.last_error, self.last_error_at = (), None
             log.info("knowledge version %s loaded from %s", retriever.version, source)
+            if self.embeddings is not None and retriever.semantic_index is None:
+                self._embed_in_background(self._loaded)
             return self._loaded
+
+    def _embed_in_background(self, loaded: Loaded) -> None:
+        """Embed the version being served, then serve it with meaning too.
+
+        One embedding thread per holder: a reload while it works only makes
+        it look again when it is done (the cache makes the second pass cost
+        only what changed), so reloads never pile up threads.
+        """
+        with self._embedding_lock:
+            self._embedding_wanted = True
+            if self._embedder is not None and self._embedder.is_alive():
+                return
+            self._embedder = threading.Thread(target=self._embed_latest, name="knowledge-embed", daemon=True)
+            self._embedder.start()
+
+    def _embed_latest(self) -> None:
+        while True:
+            with self._embedding_lock:
+                if not self._embedding_wanted:
+                    self._embedder = None
+                    return
+                self._embedding_wanted = False
+            loaded = self._loaded
+            if loaded is None or loaded.retriever.semantic_index is not None:
+                continue
+            try:
+                semantic = loaded.retriever.with_semantic(self.embeddings)
+            except Exception:  # words alone keep serving
+                log.exception("embedding knowledge version %s failed", loaded.version)
+                continue
+            with self._lock:
+                if self._loaded is loaded:
+                    self._loaded = replace(loaded, retriever=semantic)
+                    log.info("knowledge version %s now answers with meaning too", loaded.version)
 
     def reload_if_changed(self, force: bool = False) -> bool:
         """Reload when the folder's files changed since the last attempt (or ``force``); True if a new version serves."""

@@ -64,11 +64,16 @@ SCHEMAS: dict[str, dict] = {
     "Answer": {
         "type": "object",
         "required": [
-            "answered", "lang", "detected_lang", "article_id", "title", "answer", "answer_html",
-            "confidence", "candidates", "ticket", "escalation", "question_id",
+            "answered", "outcome", "lang", "detected_lang", "article_id", "title", "answer", "answer_html",
+            "confidence", "candidates", "suggestions", "ticket", "escalation", "question_id",
         ],
         "properties": {
             "answered": {"type": "boolean"},
+            "outcome": {
+                "enum": ["answered", "suggested", "escalated"],
+                "description": "answered: the article is the answer. suggested: unsure but close; offer `suggestions` "
+                               "as \"did you mean\" and a ticket. escalated: nothing close; offer a ticket.",
+            },
             "lang": {**LANG, "description": "The language the answer is in."},
             "detected_lang": {"type": ["string", "null"], "enum": [*CODES, None]},
             "article_id": NULLABLE_STRING,
@@ -77,6 +82,8 @@ SCHEMAS: dict[str, dict] = {
             "answer_html": {**NULLABLE_STRING, "description": "Sanitised HTML"},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "candidates": {"type": "array", "maxItems": 5, "items": {"$ref": "#/components/schemas/Candidate"}},
+            "suggestions": {"type": "array", "maxItems": 3, "items": {"$ref": "#/components/schemas/Candidate"},
+                            "description": "The \"did you mean\" articles: set when outcome is suggested, else empty."},
             "ticket": {"type": ["object", "null"]},
             "question_id": {"type": "string", "description": "Pass to /api/v1/feedback"},
             "escalation": {
@@ -139,20 +146,21 @@ SCHEMAS: dict[str, dict] = {
     },
     "AdminStatus": {
         "type": "object",
-        "required": ["version", "loaded_at", "source", "articles", "languages", "errors", "error_at"],
+        "required": ["version", "loaded_at", "source", "articles", "languages", "semantic", "errors", "error_at"],
         "properties": {
             "version": {"type": "string"},
             "loaded_at": {"type": "string"},
             "source": {"type": "string"},
             "articles": {"type": "integer"},
             "languages": {"type": "array", "items": LANG},
+            "semantic": {"type": "boolean", "description": "The articles' embeddings are ready (else words alone answer)"},
             "errors": {"type": "array", "items": {"type": "string"}},
             "error_at": NULLABLE_STRING,
         },
     },
     "AdminReport": {
         "type": "object",
-        "required": ["since", "version", "gaps", "articles", "daily", "languages"],
+        "required": ["since", "version", "gaps", "doubtful", "articles", "daily", "languages"],
         "properties": {
             "since": {"type": "string"},
             "version": {"type": "string"},
@@ -165,6 +173,16 @@ SCHEMAS: dict[str, dict] = {
                     "examples": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
                     "closest_article": NULLABLE_STRING, "closest_title": NULLABLE_STRING,
                     "confidence": {"type": "number"},
+                }}},
+            "doubtful": {"type": "array", "description": "Answered, maybe wrongly: newest first", "items": {
+                "type": "object",
+                "required": ["lang", "question", "article_id", "confidence", "runner_up", "runner_up_confidence",
+                             "reasons", "asked_at"],
+                "properties": {
+                    "lang": LANG, "question": {"type": "string"}, "article_id": {"type": "string"},
+                    "confidence": {"type": "number"}, "runner_up": NULLABLE_STRING,
+                    "runner_up_confidence": {"type": "number"}, "asked_at": {"type": "string"},
+                    "reasons": {"type": "array", "items": {"enum": ["low_margin", "unhelpful", "ticket"]}},
                 }}},
             "articles": {"type": "array", "items": {
                 "type": "object",

@@ -61,6 +61,9 @@ SCHEMAS.update({
         "supplier_name": {"type": "string"}, "supplier_number": {"type": "string"}, "category": {"type": "string"},
         "invoice_numbers": STRINGS, "po_numbers": STRINGS,
         "previous_number": {"type": "string", "description": "A closed ticket this one follows up"},
+        "question_id": {"type": "string", "maxLength": 24,
+                        "description": "The answer the supplier saw before raising this (from POST /api/v1/ask): "
+                                       "editors see it as answered, maybe wrongly"},
         "attachments": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"},
                         "description": "multipart only: pdf, png, jpg, csv, xlsx, docx or txt, 10 MB each"}}},
     "Message": {"type": "object", "properties": {"message": {"type": "string", "maxLength": 5000},

@@ -61,6 +61,15 @@ def record(engine: Engine, answer: Answer, version: str, supplier: str | None, t
     return public_id
 
 
+def followed_by_ticket(engine: Engine, public_id: str, number: str) -> None:
+    """The supplier raised a ticket after this answer: editors see the answer as doubtful."""
+    with engine.begin() as conn:
+        conn.execute(questions.update()
+                     .where(and_(questions.c.public_id == public_id, questions.c.answered == 1,
+                                 questions.c.ticket_number.is_(None)))
+                     .values(ticket_number=number))
+
+
 def add_feedback(engine: Engine, public_id: str, helpful: bool, comment: str | None) -> Feedback | None:
     """Record helpful yes/no for one logged question; None when the question is unknown (or purged)."""
     with engine.begin() as conn:

@@ -10,12 +10,13 @@ import datetime as dt
 from sqlalchemy import Engine
 
 from indexer import Retriever
-from indexer.gaps import find_gaps, read_unanswered
+from indexer.gaps import find_gaps, read_doubtful, read_unanswered
 from indexer.languages import CODES
 
 from .questions import article_stats, daily_counts
 
 MAX_CLUSTERED = 2000  # per report: clustering is quadratic, and the newest questions matter most
+MAX_DOUBTFUL = 200  # the newest doubtful answers a report lists
 
 
 def report(engine: Engine, retriever: Retriever, since: dt.datetime, lang: str | None = None) -> dict:
@@ -34,6 +35,12 @@ def report(engine: Engine, retriever: Retriever, since: dt.datetime, lang: str |
                 "confidence": c.confidence,
             }
             for c in find_gaps(asked, retriever)
+        ],
+        "doubtful": [
+            {"lang": d.lang, "question": d.text, "article_id": d.article_id, "confidence": round(d.confidence, 4),
+             "runner_up": d.runner_up, "runner_up_confidence": round(d.runner_up_confidence, 4),
+             "reasons": list(d.reasons), "asked_at": d.asked_at.isoformat(timespec="seconds")}
+            for d in reversed(read_doubtful(engine, since, lang)[-MAX_DOUBTFUL:])
         ],
         "articles": articles(engine, retriever, since),
         "daily": [

@@ -12,7 +12,6 @@ const boot = JSON.parse(document.getElementById("procuree-boot").textContent);
 i18n.init(boot);
 
 const EMAIL = /^[^@\s<>"']{1,64}@[^@\s<>"']+\.[^@\s<>"']{2,}$/; // the server's own rule
-const SUGGESTION_FLOOR = 0.1; // a candidate below this is noise, not a "did you mean"
 const MENU = [
   ["payments", "M4 7h16v10H4zM4 11h16M8 15h3"],
   ["tickets", "M5 5h14v4a2 2 0 0 0 0 4v4H5v-4a2 2 0 0 0 0-4zM10 9h4M10 13h4"],
@@ -120,6 +119,7 @@ async function ask(question) {
 }
 
 function articleCard({ title, html, lang, questionId, question }) {
+  if (questionId) state.answeredQuestion = questionId; // an issue raised after this answer marks it doubtful for editors
   const body = h("div", { class: "article", lang });
   body.append(dom.safeHtml(html || ""));
   const vote = (helpful) => feedback({ questionId, helpful, question, title, buttons: [yes, no], chosen: helpful ? yes : no });
@@ -146,15 +146,17 @@ async function feedback({ questionId, helpful, question, title, buttons, chosen 
   focus(raise);
 }
 
+// Unsure but close ("suggested"): the API's suggestions as buttons, and "none of these" that sends the
+// question on. Nothing close ("escalated"): the offer alone.
 function unanswered(question, answer) {
-  const suggestions = answer.candidates.filter((c) => c.confidence >= SUGGESTION_FLOOR).slice(0, 3)
-    .map((c) => h("button", { type: "button", class: "btn", lang: answer.lang, text: c.title,
-      onclick: dom.busyWhile(() => suggestion(c.article_id, answer.lang, question, answer.question_id)) }));
-  const send = button("unanswered.send", () => sendQuestion(question), { primary: true });
+  const suggested = answer.outcome === "suggested" && answer.suggestions.length > 0;
+  const suggestions = suggested ? answer.suggestions.map((c) => h("button", { type: "button", class: "btn", lang: answer.lang, text: c.title,
+    onclick: dom.busyWhile(() => suggestion(c.article_id, answer.lang, question, answer.question_id)) })) : [];
+  const send = button(suggested ? "unanswered.none" : "unanswered.send", () => sendQuestion(question), { primary: !suggested });
   const details = button("unanswered.details", () => ctx.raise({ subject: clip(question), description: question }));
-  bot([h("p", { i18n: ["unanswered.intro"] }),
-    suggestions.length ? [h("p", { i18n: ["unanswered.suggest"] }), h("div", { class: "suggestions" }, suggestions)] : null,
-    h("p", { i18n: ["unanswered.offer"] }), h("div", { class: "actions" }, send, details),
+  bot([suggested ? h("p", { i18n: ["unanswered.unsure"] }) : h("p", { i18n: ["unanswered.intro"] }),
+    suggested ? h("div", { class: "suggestions" }, suggestions) : null,
+    suggested ? null : h("p", { i18n: ["unanswered.offer"] }), h("div", { class: "actions" }, send, details),
     h("p", { class: "muted", i18n: ["unanswered.rephrase"] })], { step: true, wide: true });
 }
 

@@ -75,6 +75,32 @@ function drawGaps(gaps) {
   }
 }
 
+const REASONS = { low_margin: "narrow win", unhelpful: "marked unhelpful", ticket: "ticket raised after it" };
+
+function drawDoubtful(doubtful) {
+  const body = document.getElementById("doubtful");
+  body.replaceChildren();
+  if (!doubtful.length) {
+    const row = el("tr");
+    const cell = el("td", "No doubtful answers in this period.", "empty");
+    cell.colSpan = 4;
+    row.append(cell);
+    body.append(row);
+  }
+  for (const d of doubtful) {
+    const row = el("tr");
+    const question = el("td");
+    question.append(el("span", d.lang, "badge"), el("span", ` ${d.question}`));
+    const answered = el("td");
+    answered.append(el("code", d.article_id), el("span", ` ${d.confidence.toFixed(2)}`, "muted"));
+    const runnerUp = el("td");
+    if (d.runner_up) runnerUp.append(el("code", d.runner_up), el("span", ` ${d.runner_up_confidence.toFixed(2)}`, "muted"));
+    else runnerUp.textContent = "—";
+    row.append(question, answered, runnerUp, el("td", d.reasons.map((r) => REASONS[r] || r).join(", ")));
+    body.append(row);
+  }
+}
+
 function drawArticles(articles) {
   const body = document.getElementById("articles");
   body.replaceChildren();
@@ -108,6 +134,7 @@ async function load() {
   const shown = params.get("lang") ? [params.get("lang")] : report.languages;
   charts.replaceChildren(...shown.map((lang) => drawChart(lang, days, report.daily)));
   drawGaps(report.gaps);
+  drawDoubtful(report.doubtful);
   drawArticles(report.articles);
   status.textContent = `Knowledge version ${report.version}; questions since ${report.since.slice(0, 10)}.`;
 }

@@ -67,6 +67,7 @@ def status_json(held: Knowledge) -> dict:
         "source": loaded.source,
         "articles": len(loaded.retriever.articles),
         "languages": list(loaded.retriever.indexes),
+        "semantic": loaded.retriever.semantic_index is not None,
         "errors": [str(p) for p in held.last_error[:100]],
         "error_at": held.last_error_at.isoformat(timespec="seconds") if held.last_error_at else None,
     }

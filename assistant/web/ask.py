@@ -25,8 +25,9 @@ def ask():
     email = email_field(data)
     name = text_field(data, "name", 200, single_line=True)
     country = country_field(data)
-    answer = retriever().ask(question, chosen, budget=current_app.config["ASK_BUDGET_MS"] / 1000)
-    g.log_fields = {"lang": answer.lang, "answered": answer.answered}
+    answer = retriever().ask(question, chosen, budget=current_app.config["ASK_BUDGET_MS"] / 1000,
+                             semantic=current_app.config["SEMANTIC"])
+    g.log_fields = {"lang": answer.lang, "answered": answer.answered, "outcome": answer.outcome}
     ticket = escalate(answer, email, name, country) if email and not answer.answered else None
     escalation = None if answer.answered or email else {"needs": ["email", "name"]}
     question_id = questions.record(
@@ -43,6 +44,7 @@ def answer_json(answer: Answer, ticket: dict | None, escalation: dict | None) ->
     """The public shape of an answer; other tools read these field names."""
     return {
         "answered": answer.answered,
+        "outcome": answer.outcome,
         "lang": answer.lang,
         "detected_lang": answer.detected_lang,
         "article_id": answer.article_id,
@@ -52,6 +54,9 @@ def answer_json(answer: Answer, ticket: dict | None, escalation: dict | None) ->
         "confidence": answer.confidence,
         "candidates": [
             {"article_id": c.article_id, "title": c.title, "confidence": c.confidence} for c in answer.candidates
+        ],
+        "suggestions": [
+            {"article_id": c.article_id, "title": c.title, "confidence": c.confidence} for c in answer.suggestions
         ],
         "ticket": ticket,
         "escalation": escalation,

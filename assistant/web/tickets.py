@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from indexer.detect import detect
 
-from .. import attachments, db, sessions
+from .. import attachments, db, questions, sessions
 from ..errors import ApiError
 from ..limits import tickets_budget
 from ..tickets import NewTicket, Ticket, store
@@ -34,7 +34,10 @@ def create():
     """201 with the ticket and its reference code; JSON, or multipart with up to 5 attachments."""
     data, uploads = ticket_input()
     new = new_ticket(data)
+    answered_before = text_field(data, "question_id", 24, single_line=True)
     ticket, reference = create_with_files(new, uploads)
+    if answered_before:
+        questions.followed_by_ticket(db.engine(), answered_before, ticket.number)
     response = jsonify({**ticket.to_dict(), "reference": reference})
     response.headers["Location"] = f"/api/v1/tickets/{ticket.number}"
     return response, 201

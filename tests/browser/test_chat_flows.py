@@ -80,20 +80,22 @@ def test_changing_language_mid_chat_changes_every_label(page, server):
     assert not [text for text in english if text in shown]
 
 
-def test_did_you_mean_shows_at_most_three_likely_articles(page, server):
-    """The API's candidates (fixed here) become buttons; the article itself comes from the real API."""
+def test_did_you_mean_shows_the_three_suggestions_and_none_of_these(page, server):
+    """The API's suggestions (fixed here) become buttons; the article itself comes from the real API."""
     chat = Chat(page, server.url, "en").start("ana@lima.example", "Ana Lima", "BR")
     candidates = [{"article_id": "csp-2fa-enable", "title": "How do I turn on two-factor authentication (2FA)?", "confidence": 0.31},
                   {"article_id": "csp-2fa-disable", "title": "How do I turn off 2FA?", "confidence": 0.2},
                   {"article_id": "csp-add-user", "title": "How do I add a user?", "confidence": 0.12},
                   {"article_id": "csp-who-pays", "title": "Who pays my invoices?", "confidence": 0.05}]
-    unanswered = {"answered": False, "lang": "en", "detected_lang": "en", "article_id": None, "title": None, "answer": None,
-                  "answer_html": None, "confidence": 0.31, "candidates": candidates, "ticket": None,
+    unanswered = {"answered": False, "outcome": "suggested", "lang": "en", "detected_lang": "en", "article_id": None,
+                  "title": None, "answer": None, "answer_html": None, "confidence": 0.31, "candidates": candidates,
+                  "suggestions": candidates[:3], "ticket": None,
                   "escalation": {"needs": ["email", "name"]}, "question_id": "fixed-question-id"}
     page.route("**/api/v1/ask", lambda route: route.fulfill(json=unanswered))
     chat.say("login problem")
     suggestions = chat.step().locator(".suggestions button")
-    expect(suggestions).to_have_text([c["title"] for c in candidates[:3]])  # 0.05 is noise, not a suggestion
+    expect(suggestions).to_have_text([c["title"] for c in candidates[:3]])
+    expect(chat.step().locator(".actions button").first).to_have_text("None of these: send my question to the STP Knowledge Center")
     suggestions.first.click()
     card = chat.answer_card()
     expect(card.locator(".card-title")).to_have_text("How do I turn on two-factor authentication (2FA)?")

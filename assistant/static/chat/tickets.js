@@ -55,6 +55,7 @@ async function sendTicket(ctx, form, fields, previous) {
   add("lang", i18n.lang());
   add("country", state.country);
   add("previous_number", previous);
+  add("question_id", state.answeredQuestion);
   for (const name of ["category", "subject", "description", "supplier_name", "supplier_number"]) add(name, fields[name].control.value.trim());
   for (const name of ["invoice_numbers", "po_numbers"]) split(fields[name].control.value).forEach((value) => add(name, value));
   for (const file of fields.attachments.control.files) data.append("attachments", file);
