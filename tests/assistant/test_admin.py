@@ -112,3 +112,24 @@ def test_report_counts_feedback_and_escalations(editable):
     assert ("en", 1, 0) in days and ("de", 0, 2) in days
     assert client.get("/api/v1/admin/report?since=soon", headers=TOKEN).status_code == 400
     assert client.get("/api/v1/admin/report?lang=xx", headers=TOKEN).status_code == 400
+
+
+def test_doubtful_answers_reach_the_report(editable):
+    app, client, _ = editable
+    ask = lambda q: client.post("/api/v1/ask", json={"question": q}).get_json()  # noqa: E731
+    unhelpful = ask("Who pays my invoices?")
+    client.post("/api/v1/feedback", json={"question_id": unhelpful["question_id"], "helpful": False})
+    followed = ask("How can I turn on two-factor authentication?")
+    ticket = client.post("/api/v1/tickets", json={"email": "ana@lima.example", "subject": "2FA", "lang": "en",
+                                                  "description": "The article did not help.",
+                                                  "question_id": followed["question_id"]})
+    assert ticket.status_code == 201
+    fine = ask("Comment désactiver l'authentification à deux facteurs ?")
+    report = client.get("/api/v1/admin/report?since=1d", headers=TOKEN).get_json()
+    doubtful = {d["question"]: d for d in report["doubtful"]}
+    assert doubtful["Who pays my invoices?"]["reasons"][-1] == "unhelpful"
+    assert "ticket" in doubtful["How can I turn on two-factor authentication?"]["reasons"]
+    entry = doubtful["How can I turn on two-factor authentication?"]
+    assert entry["article_id"] == "csp-2fa-enable" and entry["runner_up"] and entry["runner_up"] != "csp-2fa-enable"
+    wide_margin = fine["candidates"][0]["confidence"] - fine["candidates"][1]["confidence"] >= 0.25
+    assert wide_margin and fine["answered"] and "Comment désactiver l'authentification à deux facteurs ?" not in doubtful

@@ -1,4 +1,6 @@
 """POST /api/v1/ask: answers in the question's language, escalates what it cannot answer."""
+import dataclasses
+
 import pytest
 
 QUESTIONS = [
@@ -95,3 +97,29 @@ def test_wrong_method_and_unknown_path_are_json(client):
     assert client.get("/api/v1/ask").get_json()["error"]["code"] == "method_not_allowed"
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_outcome_says_answer_suggest_or_escalate(app, client):
+    sure = client.post("/api/v1/ask", json={"question": "How can I turn on two-factor authentication?"}).get_json()
+    assert (sure["outcome"], sure["suggestions"]) == ("answered", [])
+    nothing = client.post("/api/v1/ask", json={"question": "Wie backe ich einen Apfelkuchen?"}).get_json()
+    assert (nothing["outcome"], nothing["answered"], nothing["suggestions"]) == ("escalated", False, [])
+    calibration = app.extensions["knowledge"].current().retriever.calibration
+    strict = dataclasses.replace(calibration, fast=dataclasses.replace(calibration.fast, threshold=1.01),
+                                 full=dataclasses.replace(calibration.full, threshold=1.01))
+    held = app.extensions["knowledge"]
+    held._loaded = dataclasses.replace(held.current(), retriever=held.current().retriever.with_calibration(strict))
+    unsure = client.post("/api/v1/ask", json={"question": "How can I turn on two-factor authentication?"}).get_json()
+    assert (unsure["outcome"], unsure["answered"], unsure["article_id"]) == ("suggested", False, None)
+    assert unsure["suggestions"] == unsure["candidates"][:3]
+    assert unsure["suggestions"][0]["article_id"] == "csp-2fa-enable"
+
+
+def test_the_fast_path_alone_is_a_configuration(instance, built_index):
+    from assistant import create_app
+
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "SEMANTIC": False,
+                      "BACKGROUND_WORKER": False, "RELOAD_POLL_SECONDS": 0})
+    body = app.test_client().post("/api/v1/ask", json={"question": "Qui me paie mes factures, Coupa ou mon client ?"})
+    assert (body.get_json()["outcome"], body.get_json()["article_id"]) == ("answered", "csp-who-pays")
+    app.extensions["db"].dispose()
