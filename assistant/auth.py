@@ -61,6 +61,9 @@ def count_staff_failure(credential: str) -> None:
     The counters live in the rate limiter's storage (RATE_LIMIT_STORAGE), so
     they are shared wherever the other limits are.
     """
+    if not current_app.config.get("RATELIMIT_ENABLED", True):  # limits turned off: count nothing
+        log.warning("wrong %s from %s", credential, get_remote_address())
+        return
     address = get_remote_address()
     spent = [item for item in parse_many(current_app.config["RATE_LIMIT_STAFF_FAILURES"])
              if not limiter.limiter.hit(item, STAFF_FAILURES_SCOPE, address)]

@@ -6,7 +6,12 @@ without a test failing.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from indexer.languages import CODES
+
+from . import contract
+from .config import DEFAULTS
 
 LANG = {"type": "string", "enum": list(CODES)}
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -39,17 +44,6 @@ SCHEMAS: dict[str, dict] = {
                 "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
             }
-        },
-    },
-    "AskRequest": {
-        "type": "object",
-        "required": ["question"],
-        "properties": {
-            "question": {"type": "string", "minLength": 1, "maxLength": 1000},
-            "lang": {**LANG, "description": "The supplier's chosen language; decides only when the text cannot."},
-            "email": {"type": "string", "format": "email"},
-            "name": {"type": "string", "maxLength": 200},
-            "country": {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166 alpha-2 service country"},
         },
     },
     "Candidate": {
@@ -90,15 +84,6 @@ SCHEMAS: dict[str, dict] = {
                 "type": ["object", "null"],
                 "properties": {"needs": {"type": "array", "items": {"type": "string"}}},
             },
-        },
-    },
-    "FeedbackRequest": {
-        "type": "object",
-        "required": ["question_id", "helpful"],
-        "properties": {
-            "question_id": {"type": "string"},
-            "helpful": {"type": "boolean"},
-            "comment": {"type": "string", "maxLength": 1000},
         },
     },
     "Feedback": {
@@ -215,24 +200,23 @@ SCHEMAS: dict[str, dict] = {
 
 SECURITY_SCHEMES: dict[str, dict] = {
     "adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN from configuration"},
+    "agentToken": {"type": "http", "scheme": "bearer", "description": "AGENT_TOKEN from configuration"},
     "editorSession": {"type": "apiKey", "in": "cookie", "name": "session",
                       "description": "Set by /editors/login; read-only access to the report"},
 }
-
-LANG_PARAMETER = {"name": "lang", "in": "query", "required": False, "schema": LANG}
 
 PATHS: dict[str, dict] = {
     "/api/v1/ask": {
         "post": {
             "summary": "Answer a supplier's question, or escalate it",
-            "requestBody": {"required": True, "content": _json("AskRequest")},
+            "x-body": "AskRequest",
             "responses": {"200": {"description": "An answer or an escalation", "content": _json("Answer")}, **ERRORS},
         }
     },
     "/api/v1/feedback": {
         "post": {
             "summary": "Record whether an answer helped",
-            "requestBody": {"required": True, "content": _json("FeedbackRequest")},
+            "x-body": "FeedbackRequest",
             "responses": {
                 "201": {"description": "Recorded", "content": _json("Feedback")},
                 "404": _error_response("No such question (or purged)"),
@@ -243,17 +227,17 @@ PATHS: dict[str, dict] = {
     "/api/v1/articles": {
         "get": {
             "summary": "List the articles (id, title, category) in one language",
-            "parameters": [LANG_PARAMETER],
-            "responses": {"200": {"description": "Articles", "content": _json("ArticleList")}, "400": ERRORS["400"]},
+            "x-query": "ArticlesQuery",
+            "responses": {"200": {"description": "Articles", "content": _json("ArticleList")}},
         }
     },
     "/api/v1/articles/{article_id}": {
         "get": {
             "summary": "One article in one language",
-            "parameters": [{"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}, LANG_PARAMETER],
+            "parameters": [{"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "x-query": "ArticlesQuery",
             "responses": {
                 "200": {"description": "The article", "content": _json("Article")},
-                "400": ERRORS["400"],
                 "404": _error_response("No such article"),
             },
         }
@@ -279,13 +263,9 @@ PATHS: dict[str, dict] = {
         "get": {
             "summary": "Editors' report: unanswered-question clusters, article statistics, questions per day",
             "security": [{"adminToken": []}, {"editorSession": []}],
-            "parameters": [
-                {"name": "since", "in": "query", "required": False, "schema": {"type": "string", "default": "30d"}},
-                LANG_PARAMETER,
-            ],
+            "x-query": "ReportQuery",
             "responses": {
                 "200": {"description": "The report", "content": _json("AdminReport")},
-                "400": ERRORS["400"],
                 "401": _error_response("No or wrong admin token"),
             },
         }
@@ -324,8 +304,21 @@ PATHS: dict[str, dict] = {
 }
 
 
-def document() -> dict:
-    """The whole OpenAPI document; other modules may add paths and schemas to PATHS / SCHEMAS."""
+def document(config: Mapping | None = None) -> dict:
+    """The whole OpenAPI document; other modules add paths and schemas to PATHS / SCHEMAS.
+
+    Request bodies and query strings come from ``contract.py`` (an operation
+    names its body with ``x-body`` and its query with ``x-query``), resolved
+    with ``config`` so configured limits appear with their values; each gets
+    the error responses its validation can give.
+    """
+    config = config or DEFAULTS
+    schemas = {**SCHEMAS, **{name: contract.body_schema(name, config) for name in contract.BODIES}}
+    for name in MULTIPART:  # the same fields as a form, and the files
+        form = schemas[name]
+        schemas[f"{name}Form"] = {**form, "properties": {**form["properties"], "attachments": ATTACHMENTS}}
+    paths = {path: {method: _with_contract(operation, config) for method, operation in operations.items()}
+             for path, operations in PATHS.items()}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -334,6 +327,32 @@ def document() -> dict:
             "description": "Answers supplier questions in en, fr, de, ko, zh-Hans and zh-Hant; "
             "escalates what the knowledge base cannot answer into tickets.",
         },
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }
+
+
+ATTACHMENTS = {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"},
+               "description": "pdf, png, jpg, csv, xlsx, docx or txt, 10 MB each"}
+MULTIPART = ("NewTicket", "Reply")  # bodies also taken as multipart/form-data with attachments
+BODY_ERRORS = ("400", "413", "415", "422")
+
+
+def _with_contract(operation: dict, config: Mapping) -> dict:
+    """``operation`` with its contract's request body, query parameters and their error responses."""
+    body, query = operation.get("x-body"), operation.get("x-query")
+    result = {key: value for key, value in operation.items() if not key.startswith("x-")}
+    responses = dict(result["responses"])
+    if body:
+        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+        if operation.get("x-multipart"):
+            content["multipart/form-data"] = {"schema": {"$ref": f"#/components/schemas/{body}Form"}}
+        result["requestBody"] = {"required": not operation.get("x-optional-body"), "content": content}
+        responses.update({code: responses.get(code, ERRORS[code]) for code in BODY_ERRORS})
+    if query:
+        result["parameters"] = [*result.get("parameters", []), *contract.query_parameters(query, config)]
+        responses.setdefault("400", ERRORS["400"])
+    if result.get("security"):
+        responses.setdefault("429", _error_response("Too many wrong credentials from this address; see Retry-After"))
+    result["responses"] = responses
+    return result

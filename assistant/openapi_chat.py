@@ -30,7 +30,8 @@ SCHEMAS.update({
     "ChatCatalog": {"type": "object", "required": ["lang", "strings", "countries", "language_names"], "properties": {
         "lang": {"enum": list(CODES)},
         "strings": {"type": "object", "additionalProperties": {"type": "string"}},
-        "countries": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}]}},
+        "countries": {"type": "array", "description": "[code, name] pairs, sorted by name",
+                      "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}}},
         "language_names": {"type": "object", "additionalProperties": {"type": "string"}}}},
 })
 
@@ -55,8 +56,7 @@ PATHS.update({
     "/api/v1/payments": {"get": {
         "summary": "Payment records of the supplier proven in this session, by invoice and/or PO number",
         "description": "Needs the supplier session cookie. Only records of the proven email are ever returned.",
-        "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64}}
-                       for name in ("invoice", "po")],
+        "x-query": "PaymentsQuery",
         "responses": {
             "200": {"description": "The matching records (possibly none)", "content": _json("Payments")},
             "401": UNAUTHORISED,

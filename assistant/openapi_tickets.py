@@ -8,7 +8,7 @@ from .tickets import PRIORITIES, STATUSES
 
 NS = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
-STRINGS = {"type": "array", "items": {"type": "string"}}
+STRINGS = {"type": "array", "items": {"type": "string"}}  # in responses
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^CS[0-9]{7}$"}}
 KEY = {"name": "X-Ticket-Key", "in": "header", "required": False, "schema": {"type": "string"},
        "description": "The reference code; not needed with a supplier session for the ticket's address."}
@@ -54,49 +54,30 @@ SCHEMAS.update({
     "AgentTicketList": {"type": "object", "required": ["total", "limit", "offset", "tickets"], "properties": {
         "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
         "tickets": {"type": "array", "items": {"$ref": "#/components/schemas/TicketSnapshot"}}}},
-    "NewTicket": {"type": "object", "required": ["email", "subject", "description"], "properties": {
-        "email": {"type": "string", "format": "email"}, "name": {"type": "string", "maxLength": 200},
-        "subject": {"type": "string", "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
-        "lang": {"enum": list(CODES)}, "country": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-        "supplier_name": {"type": "string"}, "supplier_number": {"type": "string"}, "category": {"type": "string"},
-        "invoice_numbers": STRINGS, "po_numbers": STRINGS,
-        "previous_number": {"type": "string", "description": "A closed ticket this one follows up"},
-        "question_id": {"type": "string", "maxLength": 24,
-                        "description": "The answer the supplier saw before raising this (from POST /api/v1/ask): "
-                                       "editors see it as answered, maybe wrongly"},
-        "attachments": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"},
-                        "description": "multipart only: pdf, png, jpg, csv, xlsx, docx or txt, 10 MB each"}}},
-    "Message": {"type": "object", "properties": {"message": {"type": "string", "maxLength": 5000},
-                                                 "agent": {"type": "string", "maxLength": 80}}},
-    "Comment": {"type": "object", "properties": {"comment": {"type": "string", "maxLength": 5000}}},
-    "Priority": {"type": "object", "required": ["priority"], "properties": {"priority": {"enum": list(PRIORITIES)}}},
-    "SessionCode": {"type": "object", "required": ["email"], "properties": {
-        "email": {"type": "string", "format": "email"}, "lang": {"enum": list(CODES)}}},
     "SessionCodeSent": {"type": "object", "required": ["sent", "expires_in"], "properties": {
         "sent": {"const": True}, "expires_in": {"type": "integer"}}},
-    "SessionOpen": {"type": "object", "required": ["email", "code"], "properties": {
-        "email": {"type": "string"}, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
     "Session": {"type": "object", "required": ["email", "expires_at"], "properties": {
         "email": {"type": "string"}, "expires_at": TIME}},
 })
 
 
-def _op(summary: str, ok: str, schema: str | None, request: str | None = None, status: str = "200", **errors) -> dict:
+def _op(summary: str, ok: str, schema: str | None, body: str | None = None, status: str = "200", **errors) -> dict:
+    """An operation; ``body`` names its request in ``contract.BODIES`` (openapi.document adds it)."""
     operation = {"summary": summary, "responses": {status: {"description": ok, **({"content": _json(schema)} if schema else {})}}}
-    if request:
-        operation["requestBody"] = {"required": True, "content": _json(request)}
+    if body:
+        operation["x-body"] = body
     operation["responses"].update(errors)
     return operation
 
 
-def _supplier(summary: str, request: str | None, **errors) -> dict:
-    return {**_op(summary, "The ticket and its history", "Ticket", request, **errors), "parameters": [NUMBER, KEY]}
+def _supplier(summary: str, body: str | None, **errors) -> dict:
+    return {**_op(summary, "The ticket and its history", "Ticket", body, **errors), "parameters": [NUMBER, KEY]}
 
 
-def _agent(summary: str, request: str | None) -> dict:
-    operation = _op(summary, "The ticket and its history", "Ticket", request, **{
-        "401": UNAUTHORISED, "404": _error_response("No such ticket"), "409": CONFLICT, "422": ERRORS["422"]})
-    return {**operation, "parameters": [NUMBER], "description": AGENT_AUTH}
+def _agent(summary: str, body: str | None, **extra) -> dict:
+    operation = _op(summary, "The ticket and its history", "Ticket", body, **{
+        "401": UNAUTHORISED, "404": _error_response("No such ticket"), "409": CONFLICT})
+    return {**operation, "parameters": [NUMBER], "description": AGENT_AUTH, "security": [{"agentToken": []}], **extra}
 
 
 HTML = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
@@ -107,21 +88,22 @@ DECISION = {"parameters": [NUMBER, {"name": "token", "in": "query", "required": 
 PATHS.update({
     "/api/v1/tickets": {
         "post": {**_op("Raise a ticket (JSON, or multipart/form-data with attachments)", "Created", "TicketCreated",
-                       status="201", **{k: ERRORS[k] for k in ("400", "413", "415", "422")}),
-                 "requestBody": {"required": True, "content": {**_json("NewTicket"),
-                                 "multipart/form-data": {"schema": {"$ref": "#/components/schemas/NewTicket"}}}}},
+                       "NewTicket", status="201", **{"429": ERRORS["429"]}), "x-multipart": True},
         "get": _op("The 5 most recent tickets of the address proven in this session", "Tickets", "TicketSummaries",
                    **{"401": UNAUTHORISED}),
     },
     "/api/v1/tickets/{number}": {"get": _supplier("A ticket and its history", None, **{"404": NOT_FOUND})},
-    "/api/v1/tickets/{number}/reply": {"post": _supplier("Add information (JSON, or multipart with attachments)", "Message",
-                                                         **{"404": NOT_FOUND, "409": CONFLICT, "422": ERRORS["422"]})},
-    "/api/v1/tickets/{number}/accept": {"post": _supplier("Accept the proposed solution; the ticket closes", "Comment",
-                                                          **{"404": NOT_FOUND, "409": CONFLICT})},
-    "/api/v1/tickets/{number}/reject": {"post": _supplier("Reject the proposed solution with a comment; it reopens", "Comment",
-                                                          **{"404": NOT_FOUND, "409": CONFLICT, "422": ERRORS["422"]})},
+    "/api/v1/tickets/{number}/reply": {"post": {**_supplier("Add information (JSON, or multipart with attachments)", "Reply",
+                                                            **{"404": NOT_FOUND, "409": CONFLICT, "429": ERRORS["429"]}),
+                                                "x-multipart": True}},
+    "/api/v1/tickets/{number}/accept": {"post": {**_supplier("Accept the proposed solution; the ticket closes", "Comment",
+                                                             **{"404": NOT_FOUND, "409": CONFLICT, "429": ERRORS["429"]}),
+                                                 "x-optional-body": True}},
+    "/api/v1/tickets/{number}/reject": {"post": _supplier("Reject the proposed solution with a comment; it reopens",
+                                                          "RequiredComment",
+                                                          **{"404": NOT_FOUND, "409": CONFLICT, "429": ERRORS["429"]})},
     "/api/v1/session/code": {"post": _op("Email a one-time 6-digit code", "Sent", "SessionCodeSent", "SessionCode",
-                                         status="202", **{"422": ERRORS["422"], "429": ERRORS["429"]})},
+                                         status="202", **{"429": ERRORS["429"]})},
     "/api/v1/session": {
         "post": _op("Trade the code for a session cookie", "Session opened", "Session", "SessionOpen",
                     **{"401": UNAUTHORISED, "429": ERRORS["429"]}),
@@ -129,17 +111,15 @@ PATHS.update({
     },
     "/api/v1/agent/tickets": {"get": {
         **_op("Tickets, business-critical first then oldest first", "Tickets", "AgentTicketList",
-              **{"401": UNAUTHORISED, "422": ERRORS["422"]}),
-        "description": AGENT_AUTH,
-        "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-                       for name in ("status", "priority", "email", "q", "limit", "offset")]}},
+              **{"401": UNAUTHORISED}),
+        "description": AGENT_AUTH, "security": [{"agentToken": []}], "x-query": "AgentTicketsQuery"}},
     "/api/v1/agent/tickets/{number}": {"get": _agent("A ticket with its history", None)},
     "/api/v1/agent/tickets/{number}/priority": {"post": _agent("Set the priority", "Priority")},
-    "/api/v1/agent/tickets/{number}/request-info": {"post": _agent("Ask the supplier for information", "Message")},
-    "/api/v1/agent/tickets/{number}/propose-solution": {"post": _agent("Propose a solution", "Message")},
-    "/api/v1/agent/tickets/{number}/close": {"post": _agent("Close the ticket", "Message")},
+    "/api/v1/agent/tickets/{number}/request-info": {"post": _agent("Ask the supplier for information", "AgentMessage")},
+    "/api/v1/agent/tickets/{number}/propose-solution": {"post": _agent("Propose a solution", "AgentMessage")},
+    "/api/v1/agent/tickets/{number}/close": {"post": _agent("Close the ticket", "AgentNote", **{"x-optional-body": True})},
     "/api/v1/agent/tickets/{number}/attachments/{attachment_id}": {"get": {
-        "summary": "Download an attachment", "description": AGENT_AUTH,
+        "summary": "Download an attachment", "description": AGENT_AUTH, "security": [{"agentToken": []}],
         "parameters": [NUMBER, {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "The file, as a download"}, "401": UNAUTHORISED, "404": _error_response("No such file")}}},
     "/tickets/{number}/accept": {"get": {"summary": "Emailed link: confirm accepting", **DECISION, "responses": {"200": HTML, "409": STALE}},

@@ -198,11 +198,24 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
         if match:
             amount, unit = int(match.group(1)), match.group(2)
             return now - dt.timedelta(**{{"h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
-        parsed = dt.datetime.fromisoformat(value)
+        parsed = _date_or_month_end(value.strip())
         parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
         return max(parsed.astimezone(dt.timezone.utc), dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
     except (ValueError, OverflowError):
         raise ValueError(f"since must look like 30d, 12h, 2w or 2026-11-01, not {value!r}") from None
+
+
+def _date_or_month_end(value: str) -> dt.datetime:
+    """An ISO date or time; a day past the month's end (2026-02-31) means the month's last day."""
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise
+        year, month = int(match.group(1)), int(match.group(2))
+        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return dt.datetime(year, month, min(int(match.group(3)), last))
 
 
 def write_csv(clusters: Sequence[Cluster], path) -> None:

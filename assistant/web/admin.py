@@ -9,10 +9,10 @@ from indexer.languages import CODES
 
 from .. import db
 from ..auth import bearer_token_valid, editor_session_valid
+from ..contract import read_query
 from ..errors import ApiError
 from ..knowledge import Knowledge, knowledge, retriever
 from ..reports import report as build_report
-from ..validation import language
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 
@@ -30,11 +30,12 @@ def require_admin():
 @bp.get("/report")
 def report():
     """Gaps clusters, per-article statistics and questions per day, for editors."""
+    query = read_query("ReportQuery")
     try:
-        since = parse_since(request.args.get("since", "30d"))
+        since = parse_since(query["since"])
     except ValueError as exc:
-        raise ApiError(400, str(exc)) from None
-    lang = language(request.args.get("lang"), status=400)
+        raise ApiError(400, str(exc), field="since") from None
+    lang = query["lang"]
     return jsonify(build_report(db.engine(), retriever(), since, lang) | {"languages": list(CODES)})
 
 

@@ -9,10 +9,11 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 
 from .. import attachments
 from ..auth import require_bearer
+from ..contract import read_body, read_query
 from ..errors import ApiError
-from ..tickets import PRIORITIES, STATUSES, Ticket, store
-from ..validation import choice_field, email_field, json_body, text_field
-from .tickets import MAX_MESSAGE, NUMBER
+from ..tickets import Ticket, store
+from ..validation import json_body
+from .tickets import NUMBER
 
 bp = Blueprint("agent", __name__, url_prefix="/api/v1/agent")
 bp.before_request(require_bearer("AGENT_TOKEN"))
@@ -21,13 +22,9 @@ bp.before_request(require_bearer("AGENT_TOKEN"))
 @bp.get("/tickets")
 def list_tickets():
     """Filter by status (or 'active'), priority, email, q; business-critical first, then oldest first."""
-    args = request.args
-    status = choice_field(args, "status", (*STATUSES, "active"))
-    priority = choice_field(args, "priority", PRIORITIES)
-    email = email_field(args)
-    text = text_field(args, "q", 200, single_line=True)
-    limit, offset = _int_arg("limit", 50, 1, 200), _int_arg("offset", 0, 0, 10**9)
-    found, total = store().search(status, priority, email, text, limit, offset)
+    query = read_query("AgentTicketsQuery")
+    limit, offset = query["limit"], query["offset"]
+    found, total = store().search(query["status"], query["priority"], query["email"], query["q"], limit, offset)
     return jsonify({"total": total, "limit": limit, "offset": offset, "tickets": [t.snapshot() for t in found]})
 
 
@@ -38,25 +35,23 @@ def show(number: str):
 
 @bp.post("/tickets/<number>/priority")
 def set_priority(number: str):
-    data = json_body()
-    priority = choice_field(data, "priority", PRIORITIES, required=True)
-    return _apply(number, data, "set_priority", priority=priority)
+    data = read_body("Priority", json_body())
+    return _apply(number, {}, "set_priority", priority=data["priority"])
 
 
 @bp.post("/tickets/<number>/request-info")
 def request_info(number: str):
-    return _apply(number, json_body(), "request_info", required=True)
+    return _apply(number, read_body("AgentMessage", json_body()), "request_info")
 
 
 @bp.post("/tickets/<number>/propose-solution")
 def propose_solution(number: str):
-    return _apply(number, json_body(), "propose_solution", required=True)
+    return _apply(number, read_body("AgentMessage", json_body()), "propose_solution")
 
 
 @bp.post("/tickets/<number>/close")
 def close(number: str):
-    data = json_body() if request.content_length else {}
-    return _apply(number, data, "close")
+    return _apply(number, read_body("AgentNote", json_body()) if request.content_length else {}, "close")
 
 
 @bp.get("/tickets/<number>/attachments/<int:attachment_id>")
@@ -79,19 +74,10 @@ def _ticket(number: str) -> Ticket:
     return ticket
 
 
-def _apply(number: str, data: dict, action: str, required: bool = False, priority: str | None = None):
-    message = text_field(data, "message", MAX_MESSAGE, required=required)
-    agent = text_field(data, "agent", 80, single_line=True)
+def _apply(number: str, data: dict, action: str, priority: str | None = None):
+    """``data``: the cleaned body (message, agent)."""
+    message, agent = data.get("message"), data.get("agent")
     ticket = _ticket(number)
     changed = store().apply(ticket.number, action, actor=f"agent:{agent}" if agent else "agent",
                             message=message, priority=priority)
     return jsonify(changed.to_dict())
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise ApiError(400, f"'{name}' must be a whole number from {low} to {high}.")
-    return int(raw)

@@ -1,19 +1,19 @@
 """GET /api/v1/articles: the knowledge base as suppliers and tools may browse it."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
+from ..contract import read_query
 from ..errors import ApiError
 from ..knowledge import retriever
 from ..rendering import markdown_to_html
-from ..validation import language
 
 bp = Blueprint("articles", __name__, url_prefix="/api/v1/articles")
 
 
 @bp.get("")
 def list_articles():
-    lang = language(request.args.get("lang"), status=400) or "en"
+    lang = read_query("ArticlesQuery")["lang"]
     served = retriever()
     items = [
         {"id": a.id, "title": served.title(a.id, lang), "category": a.category}
@@ -24,7 +24,7 @@ def list_articles():
 
 @bp.get("/<article_id>")
 def get_article(article_id: str):
-    lang = language(request.args.get("lang"), status=400) or "en"
+    lang = read_query("ArticlesQuery")["lang"]
     served = retriever()
     article = served.articles.get(article_id)
     if article is None:

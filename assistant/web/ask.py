@@ -8,8 +8,9 @@ from indexer import Answer
 from .. import db, questions
 from ..knowledge import retriever
 from ..limits import ask_limit, asks_with_email_budget, limiter
+from ..contract import read_body
 from ..rendering import markdown_to_html
-from ..validation import country_field, email_field, json_body, language, text_field
+from ..validation import json_body
 from .tickets import escalate
 
 bp = Blueprint("ask", __name__, url_prefix="/api/v1")
@@ -19,12 +20,9 @@ bp = Blueprint("ask", __name__, url_prefix="/api/v1")
 @limiter.limit(ask_limit)
 @asks_with_email_budget  # with an email an unanswered question becomes a ticket and an email
 def ask():
-    data = json_body()
-    question = text_field(data, "question", current_app.config["MAX_QUESTION_CHARS"], required=True)
-    chosen = language(data.get("lang"))
-    email = email_field(data)
-    name = text_field(data, "name", 200, single_line=True)
-    country = country_field(data)
+    data = read_body("AskRequest", json_body())
+    question, chosen, email = data["question"], data.get("lang"), data.get("email")
+    name, country = data.get("name"), data.get("country")
     answer = retriever().ask(question, chosen, budget=current_app.config["ASK_BUDGET_MS"] / 1000,
                              semantic=current_app.config["SEMANTIC"])
     g.log_fields = {"lang": answer.lang, "answered": answer.answered, "outcome": answer.outcome}

@@ -20,7 +20,7 @@ from indexer.languages import CODES, LANGUAGES
 from .. import i18n
 from ..config import as_list
 from ..errors import ApiError
-from ..validation import countries
+from ..contract import country_codes
 
 bp = Blueprint("chat", __name__)
 
@@ -102,7 +102,7 @@ def _chat_page(embed: bool) -> Response:
         "commands": i18n.commands(),
         "embed": embed,
         "cross_site_cookies": current_app.config.get("SESSION_COOKIE_SAMESITE") == "None",  # sessions work in any iframe
-        "country": country if country in countries() else None,
+        "country": country if country in country_codes() else None,
         "urls": {"catalog": url_for("chat.catalog", lang="LANG"), "home": url_for("chat.page")},
     }
     html = render_template("chat.html", lang=lang, t=i18n.strings(lang), boot=boot, embed=embed, asset=asset)

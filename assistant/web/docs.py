@@ -1,7 +1,7 @@
 """GET /api/v1/openapi.json: the API described for other tools."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from ..openapi import document
 
@@ -10,4 +10,4 @@ bp = Blueprint("docs", __name__)
 
 @bp.get("/api/v1/openapi.json")
 def openapi():
-    return jsonify(document())
+    return jsonify(document(current_app.config))

@@ -4,24 +4,19 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from .. import db, questions
+from ..contract import read_body
 from ..errors import ApiError
 from ..limits import ask_limit, limiter
-from ..validation import json_body, text_field
+from ..validation import json_body
 
 bp = Blueprint("feedback", __name__, url_prefix="/api/v1")
-MAX_COMMENT = 1000
 
 
 @bp.post("/feedback")
 @limiter.limit(ask_limit)
 def give_feedback():
-    data = json_body()
-    question_id = text_field(data, "question_id", 64, required=True)
-    helpful = data.get("helpful")
-    if not isinstance(helpful, bool):
-        raise ApiError(422, "'helpful' must be true or false.", field="helpful")
-    comment = text_field(data, "comment", MAX_COMMENT)
-    recorded = questions.add_feedback(db.engine(), question_id, helpful, comment)
+    data = read_body("FeedbackRequest", json_body())
+    recorded = questions.add_feedback(db.engine(), data["question_id"], data["helpful"], data.get("comment"))
     if recorded is None:
         raise ApiError(404, "No such question; it may be older than the retention period.")
     return jsonify({

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from .. import sessions
+from ..contract import read_query
 from ..errors import ApiError
 from ..limits import ask_limit, limiter
 from ..payments import PaymentsUnavailable, provider
-from ..validation import text_field
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def lookup():
     email = sessions.current_email()
     if email is None:
         raise ApiError(401, "Prove your email address first: POST /api/v1/session/code, then /api/v1/session.")
-    invoice, po = text_field(request.args, "invoice", 64), text_field(request.args, "po", 64)
+    query = read_query("PaymentsQuery")
+    invoice, po = query["invoice"], query["po"]
     if not invoice and not po:
         raise ApiError(422, "Give an invoice number ('invoice') or a PO number ('po').", field="invoice")
     try:

@@ -6,8 +6,9 @@ import datetime as dt
 from flask import Blueprint, current_app, jsonify
 
 from .. import db, sessions
+from ..contract import read_body
 from ..limits import limiter
-from ..validation import email_field, json_body, language, text_field
+from ..validation import json_body
 
 bp = Blueprint("session", __name__, url_prefix="/api/v1/session")
 
@@ -20,9 +21,8 @@ def session_limit() -> str:
 @limiter.limit(session_limit)
 def send_code():
     """Email a 6-digit code to the address; 202 whether or not it has tickets."""
-    data = json_body()
-    email = email_field(data, required=True)
-    lang = language(data.get("lang")) or "en"
+    data = read_body("SessionCode", json_body())
+    email, lang = data["email"], data.get("lang") or "en"
     sessions.send_code(db.engine(), email, lang, current_app.config)
     minutes = int(current_app.config["SESSION_CODE_MINUTES"])
     return jsonify({"sent": True, "expires_in": minutes * 60}), 202
@@ -32,9 +32,8 @@ def send_code():
 @limiter.limit(session_limit)
 def open_session():
     """Check the code; on success the session cookie proves the address."""
-    data = json_body()
-    email = email_field(data, required=True)
-    code = text_field(data, "code", 6, required=True)
+    data = read_body("SessionOpen", json_body())
+    email, code = data["email"], data["code"]
     sessions.check_code(db.engine(), email, code, current_app.config)
     until = sessions.open_session(email)
     expires = dt.datetime.fromtimestamp(until, dt.timezone.utc).isoformat(timespec="seconds")

@@ -15,26 +15,25 @@ from flask import Blueprint, current_app, jsonify, request
 from indexer.detect import detect
 
 from .. import attachments, db, questions, sessions
+from ..contract import form_data, read_body
 from ..errors import ApiError
 from ..limits import tickets_budget
 from ..tickets import NewTicket, Ticket, store
-from ..validation import country_field, email_field, json_body, language, string_list, text_field
+from ..validation import json_body
 
 bp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets")
 
 NUMBER = re.compile(r"^CS\d{7}$")
 NOT_FOUND = "No ticket with this number and reference code."
-LIST_FIELDS = ("invoice_numbers", "po_numbers")
-MAX_MESSAGE = 5000
 
 
 @bp.post("")
 @tickets_budget  # each ticket sends an email
 def create():
     """201 with the ticket and its reference code; JSON, or multipart with up to 5 attachments."""
-    data, uploads = ticket_input()
+    data, uploads = ticket_input("NewTicket")
     new = new_ticket(data)
-    answered_before = text_field(data, "question_id", 24, single_line=True)
+    answered_before = data.get("question_id")
     ticket, reference = create_with_files(new, uploads)
     if answered_before:
         questions.followed_by_ticket(db.engine(), answered_before, ticket.number)
@@ -63,9 +62,8 @@ def show(number: str):
 def reply(number: str):
     """More information from the supplier; answers an info request (JSON or multipart)."""
     ticket = authorised(number)
-    data, uploads = ticket_input()
-    message = text_field(data, "message", MAX_MESSAGE, required=True)
-    return jsonify(apply_with_files(ticket, "reply", message, uploads).to_dict())
+    data, uploads = ticket_input("Reply")
+    return jsonify(apply_with_files(ticket, "reply", data["message"], uploads).to_dict())
 
 
 @bp.post("/<number>/accept")
@@ -73,8 +71,7 @@ def reply(number: str):
 def accept(number: str):
     """Accept the proposed solution (optional ``comment``); the ticket closes."""
     ticket = authorised(number)
-    data = json_body() if request.content_length else {}
-    comment = text_field(data, "comment", MAX_MESSAGE)
+    comment = read_body("Comment", json_body()).get("comment") if request.content_length else None
     return jsonify(store().apply(ticket.number, "accept", message=comment).to_dict())
 
 
@@ -83,7 +80,7 @@ def accept(number: str):
 def reject(number: str):
     """Reject the proposed solution; ``comment`` is required; the ticket reopens for the agent."""
     ticket = authorised(number)
-    comment = text_field(json_body(), "comment", MAX_MESSAGE, required=True)
+    comment = read_body("RequiredComment", json_body())["comment"]
     return jsonify(store().apply(ticket.number, "reject", message=comment).to_dict())
 
 
@@ -99,35 +96,32 @@ def authorised(number: str) -> Ticket:
     return ticket
 
 
-def ticket_input() -> tuple[dict, list]:
-    """The request's fields and files: a JSON object, or multipart form fields plus ``attachments``."""
+def ticket_input(schema: str) -> tuple[dict, list]:
+    """The request's cleaned fields (checked against ``schema``) and its files: a JSON object, or
+    multipart form fields plus ``attachments``."""
     if request.mimetype == "multipart/form-data":
-        form = request.form
-        data = {key: form.getlist(key) if key in LIST_FIELDS else form.get(key) for key in form}
-        return data, request.files.getlist("attachments")
-    return json_body(), []
+        if "attachments" in request.form:
+            raise ApiError(422, "'attachments' must be files.", field="attachments")
+        return read_body(schema, form_data(schema)), request.files.getlist("attachments")
+    return read_body(schema, json_body()), []
 
 
 def new_ticket(data: dict) -> NewTicket:
-    """Validate a new ticket's fields; the language is detected from the text when not given."""
-    subject = text_field(data, "subject", 200, required=True, single_line=True)
-    description = text_field(data, "description", MAX_MESSAGE, required=True)
-    previous = text_field(data, "previous_number", 9, single_line=True)
-    if previous is not None and not NUMBER.match(previous.upper()):
-        raise ApiError(422, "'previous_number' must look like CS0012345.", field="previous_number")
+    """A new ticket from its cleaned fields; the language is detected from the text when not given."""
+    subject, description = data["subject"], data["description"]
     return NewTicket(
-        email=email_field(data, required=True),
+        email=data["email"],
         subject=subject,
         description=description,
-        lang=language(data.get("lang")) or detect(f"{subject}\n{description}").lang,
-        name=text_field(data, "name", 200, single_line=True),
-        supplier_name=text_field(data, "supplier_name", 200, single_line=True),
-        supplier_number=text_field(data, "supplier_number", 64, single_line=True),
-        country=country_field(data),
-        category=text_field(data, "category", 64, single_line=True),
-        invoice_numbers=string_list(data, "invoice_numbers", 20, 64),
-        po_numbers=string_list(data, "po_numbers", 20, 64),
-        previous_number=previous.upper() if previous else None,
+        lang=data.get("lang") or detect(f"{subject}\n{description}").lang,
+        name=data.get("name"),
+        supplier_name=data.get("supplier_name"),
+        supplier_number=data.get("supplier_number"),
+        country=data.get("country"),
+        category=data.get("category"),
+        invoice_numbers=data.get("invoice_numbers", ()),
+        po_numbers=data.get("po_numbers", ()),
+        previous_number=data.get("previous_number"),
     )
 
 

@@ -13,10 +13,10 @@ def _validate(spec: dict, path: str, method: str, response) -> None:
     jsonschema.validate(response.get_json(), resolver_doc, cls=jsonschema.Draft202012Validator)
 
 
-def test_document_is_served_and_is_openapi_3(client):
+def test_document_is_served_and_is_openapi_3(app, client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert spec == document()
+    assert spec == document(app.config)
 
 
 def test_every_route_is_documented(app):

@@ -72,8 +72,9 @@ def test_workers_starting_together_share_one_secret_key(tmp_path):
     [
         ("/api/v1/ask", {"question": "PO?", "lang": ["en"]}, 422),
         ("/api/v1/ask", {"question": "PO?", "lang": {}}, 422),
-        ("/api/v1/ask", '{"question": "PO \\ud800?"}', 422),  # a lone surrogate, as JSON escapes it
-        ("/api/v1/feedback", '{"question_id": "x\\ud800", "helpful": true}', 422),
+        ("/api/v1/ask", '{"question": "PO \\ud800?"}', 400),  # a lone surrogate, as JSON escapes it: not text
+        ("/api/v1/feedback", '{"question_id": "x\\ud800", "helpful": true}', 400),
+        ("/api/v1/feedback", '{"x\\udfff": 1, "question_id": "x", "helpful": true}', 400),  # in a key too
         ("/api/v1/session/code", {"email": "a@example.com", "lang": ["fr"]}, 422),
     ],
 )
