@@ -17,6 +17,7 @@ DEFAULTS = {
     "KNOWLEDGE": str(ROOT / "knowledge"),  # folder of article YAML files
     "INDEX": "",  # a folder written by `python -m indexer build`; empty: build at start
     "DATABASE_URL": "",  # empty: sqlite:///<instance>/assistant.sqlite3
+    "DATABASE_BUSY_TIMEOUT_MS": 10_000,  # SQLite: a write waits this long for another's lock, then answers 503
     "REQUIRED_LANGUAGES": "en fr de ko zh-Hans zh-Hant",  # every article must have these
     "RELOAD_POLL_SECONDS": 2.0,  # check the knowledge folder for changes this often; 0 turns it off
     "RELOAD_ON_SIGHUP": True,  # `kill -HUP <pid>` reloads the knowledge folder

@@ -10,9 +10,11 @@ it exactly once (the losers hit the primary key, roll back, and move on).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -21,12 +23,24 @@ from sqlalchemy import (
     create_engine, event, func, inspect, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 10_000  # the default of DATABASE_BUSY_TIMEOUT_MS
+
+# What drivers say when the database is there but cannot serve right now
+# (SQLite, PostgreSQL): matched on the driver's lower-cased message.  These
+# are outages worth a retry (a 503), not bugs; ``outage`` names the kind.
+OUTAGES: dict[str, tuple[str, ...]] = {
+    "busy": ("database is locked", "database table is locked", "lock timeout", "could not obtain lock",
+             "deadlock detected"),
+    "full": ("database or disk is full", "no space left on device", "disk quota exceeded", "could not extend file"),
+    "unreachable": ("unable to open database file", "disk i/o error", "could not connect", "connection refused",
+                    "connection to server", "server closed the connection", "terminating connection",
+                    "the database system is"),
+}
 
 
 def utcnow() -> dt.datetime:
@@ -221,22 +235,59 @@ def database_url(config, instance: str | Path) -> str:
     return config.get("DATABASE_URL") or f"sqlite:///{Path(instance) / 'assistant.sqlite3'}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite connections get WAL, a busy timeout and foreign keys."""
+def make_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for ``url``; SQLite connections get WAL, a busy timeout and foreign keys.
+
+    ``busy_timeout_ms`` is how long a write waits for another connection's
+    lock before it fails with "database is locked" (a 503 for the caller).
+    """
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms=int(busy_timeout_ms)))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # first: the WAL switch may wait
+    cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")  # first: the WAL switch may wait
     cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
     cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA secure_delete = ON")  # deleted and overwritten content is zeroed, not left in free space
     cursor.close()
+
+
+def outage(exc: BaseException) -> str | None:
+    """"busy", "full" or "unreachable" when ``exc`` says the database cannot serve right now; None otherwise.
+
+    The one classification of driver errors: the API answers these with a
+    503 and Retry-After (``errors``), optional writes skip them with a
+    warning (``questions.record``); any other error is a bug and stays one.
+    """
+    if not isinstance(exc, OperationalError):
+        return None
+    if exc.connection_invalidated:
+        return "unreachable"
+    message = str(exc.orig).lower()
+    return next((kind for kind, phrases in OUTAGES.items() if any(p in message for p in phrases)), None)
+
+
+@contextmanager
+def waiting_at_most(conn: Connection, milliseconds: int) -> Iterator[Connection]:
+    """On SQLite, let ``conn`` wait at most ``milliseconds`` for a lock inside the block, then restore its timeout.
+
+    For optional writes (the question log) that must not hold an answer for
+    the whole busy timeout.  Other backends: ``conn`` unchanged.
+    """
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    usual = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    try:
+        yield conn
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
 
 
 def checkpoint(engine: Engine) -> None:
@@ -327,7 +378,7 @@ def retry_delay(attempts: int, config) -> float:
 def init_app(app: Flask) -> None:
     """Create the app's engine and bring its schema up to date."""
     url = database_url(app.config, app.instance_path)
-    engine = make_engine(url)
+    engine = make_engine(url, int(app.config["DATABASE_BUSY_TIMEOUT_MS"]))
     migrate(engine)
     app.extensions["db"] = engine
 

@@ -6,7 +6,7 @@ answers 429 in its usual error shape, with Retry-After.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("RATELIMIT_ENABLED", True)
     app.after_request(retry_after_at_least_one_second)  # registered first, so it runs after Flask-Limiter's
+    app.after_request(an_outage_keeps_its_retry_after)  # likewise
     limiter.init_app(app)
 
 
@@ -55,4 +56,14 @@ def retry_after_at_least_one_second(response):
     a client that believes it retries at once, is refused again, and gives up."""
     if response.status_code == 429 and response.headers.get("Retry-After", "").strip() in ("0", ""):
         response.headers["Retry-After"] = "1"
+    return response
+
+
+def an_outage_keeps_its_retry_after(response):
+    """Flask-Limiter sets Retry-After on every limited response to the end of its window (60 s for
+    "per minute"), even when the client is nowhere near the limit; a 503 for a database outage
+    (``errors.unavailable``) says how long that outage is worth waiting for, and that wins."""
+    wait = g.get("outage_retry_after")
+    if response.status_code == 503 and wait:
+        response.headers["Retry-After"] = str(wait)
     return response

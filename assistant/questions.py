@@ -5,21 +5,32 @@ editors' reports can show what went unanswered, in which language, and how
 each article fares.  Question text is personal data: it is shown to editors
 only, never with an email (suppliers appear as an opaque HMAC key), and it
 is deleted after QUESTION_RETENTION_DAYS by the same job as auto-close.
+
+The log serves the editors, the answer serves a supplier waiting at the
+screen: when the database cannot take the row (locked, full, unreachable)
+the question is answered unlogged, with a warning, after at most
+LOG_WAIT_MS, instead of the whole busy timeout or a 503.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.exc import OperationalError
 
 from indexer import Answer
 
-from .db import feedback, questions, utcnow
+from .db import feedback, outage, questions, utcnow, waiting_at_most
+
+log = logging.getLogger(__name__)
+
+LOG_WAIT_MS = 1000  # the longest an answer waits for another writer's lock to log its question
 
 
 @dataclass(frozen=True)
@@ -39,35 +50,58 @@ def supplier_key(secret: str, email: str | None) -> str | None:
 
 
 def record(engine: Engine, answer: Answer, version: str, supplier: str | None, ticket_number: str | None) -> str:
-    """Log one question and its outcome; returns the public id used for feedback."""
+    """Log one question and its outcome; returns the public id used for feedback.
+
+    During a database outage the question goes unlogged (a warning, never
+    its text) and the id is still returned, so the answer keeps its shape;
+    feedback on it later answers 404, as for a purged question.
+    """
     public_id = secrets.token_urlsafe(12)
-    with engine.begin() as conn:
-        conn.execute(
-            questions.insert().values(
-                public_id=public_id,
-                asked_at=utcnow(),
-                lang=answer.lang,
-                detected_lang=answer.detected_lang,
-                question=answer.question,
-                answered=int(answer.answered),
-                article_id=answer.article_id,
-                confidence=answer.confidence,
-                candidates=[[c.article_id, c.confidence] for c in answer.candidates],
-                index_version=version,
-                supplier_key=supplier,
-                ticket_number=ticket_number,
-            )
-        )
+    row = dict(
+        public_id=public_id,
+        asked_at=utcnow(),
+        lang=answer.lang,
+        detected_lang=answer.detected_lang,
+        question=answer.question,
+        answered=int(answer.answered),
+        article_id=answer.article_id,
+        confidence=answer.confidence,
+        candidates=[[c.article_id, c.confidence] for c in answer.candidates],
+        index_version=version,
+        supplier_key=supplier,
+        ticket_number=ticket_number,
+    )
+    try:
+        with engine.begin() as conn, waiting_at_most(conn, LOG_WAIT_MS):
+            conn.execute(questions.insert().values(**row))
+    except OperationalError as exc:
+        _unlogged(exc, f"question {public_id} ({answer.lang}) answered but not logged")
     return public_id
 
 
 def followed_by_ticket(engine: Engine, public_id: str, number: str) -> None:
-    """The supplier raised a ticket after this answer: editors see the answer as doubtful."""
-    with engine.begin() as conn:
-        conn.execute(questions.update()
-                     .where(and_(questions.c.public_id == public_id, questions.c.answered == 1,
-                                 questions.c.ticket_number.is_(None)))
-                     .values(ticket_number=number))
+    """The supplier raised a ticket after this answer: editors see the answer as doubtful.
+
+    Called once the ticket is committed: an outage here only loses the
+    editors' mark (a warning), never turns the ticket's 201 into a 503 that
+    would make the supplier raise it twice.
+    """
+    try:
+        with engine.begin() as conn, waiting_at_most(conn, LOG_WAIT_MS):
+            conn.execute(questions.update()
+                         .where(and_(questions.c.public_id == public_id, questions.c.answered == 1,
+                                     questions.c.ticket_number.is_(None)))
+                         .values(ticket_number=number))
+    except OperationalError as exc:
+        _unlogged(exc, f"ticket {number} not marked on question {public_id}")
+
+
+def _unlogged(exc: OperationalError, what: str) -> None:
+    """Re-raise a bug; for an outage, say in one warning what the editors' log lost."""
+    kind = outage(exc)
+    if kind is None:
+        raise exc
+    log.warning("%s: the database is %s (%s)", what, kind, exc.orig)
 
 
 def add_feedback(engine: Engine, public_id: str, helpful: bool, comment: str | None) -> Feedback | None:

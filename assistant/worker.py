@@ -36,13 +36,21 @@ LANES: dict[str, tuple[tuple[str, Job], ...]] = {
 
 
 def run_lane(app: Flask, lane: str) -> None:
-    """One round of the jobs of ``lane``; a failing job is logged and does not stop the others."""
+    """One round of the jobs of ``lane``; a failing job is logged and does not stop the others.
+
+    A database outage (locked, full, unreachable) is one warning a round, not
+    a traceback every few seconds: the next round simply tries again.
+    """
     with app.app_context():
         for name, job in LANES[lane]:
             try:
                 job(app)
-            except Exception:
-                log.exception("background job %s failed", name)
+            except Exception as exc:
+                if kind := db.outage(exc):
+                    log.warning("background job %s waits for the next round: the database is %s (%s)",
+                                name, kind, getattr(exc, "orig", exc))
+                else:
+                    log.exception("background job %s failed", name)
 
 
 def run_jobs(app: Flask) -> None:
