@@ -17,7 +17,7 @@ from flask import Flask
 
 from indexer.semantic import EmbeddingCache
 
-from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, sealing, tickets, worker
+from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, questions, sealing, tickets, worker
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
 
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)  # refuses cross-site writes before anything else reads the request
     limits.init_app(app)
     db.init_app(app)  # migrates the schema; safe when several workers start at once
+    questions.init_app(app)  # the question log's writer
     notifications.init_app(app)  # checks MAIL_KEY, seals mail an older version kept in clear
     outbox.init_app(app)
     tickets.init_app(app)
@@ -70,6 +71,7 @@ def _init_knowledge(app: Flask) -> None:
         app.config["INDEX"] or None,
         app.config["REQUIRED_LANGUAGES"].split(),
         embeddings,
+        int(app.config["ANSWER_CACHE_SIZE"]),
     )
     held.load()  # a broken base with no previous good index refuses to start
     app.extensions["knowledge"] = held

@@ -29,7 +29,7 @@ def autoclose() -> None:
     """Close every ticket whose solution was neither accepted nor rejected in time; purge old questions."""
     closed = store().autoclose()
     click.echo(f"auto-closed {len(closed)} ticket(s)" + (f": {' '.join(closed)}" if closed else ""))
-    purged = questions.purge(db.engine(), float(current_app.config["QUESTION_RETENTION_DAYS"]))
+    purged = questions.question_log().purge(float(current_app.config["QUESTION_RETENTION_DAYS"]))
     click.echo(f"purged {purged} question(s) older than {current_app.config['QUESTION_RETENTION_DAYS']} days")
 
 

@@ -21,7 +21,8 @@ DEFAULTS = {
     "REQUIRED_LANGUAGES": "en fr de ko zh-Hans zh-Hant",  # every article must have these
     "RELOAD_POLL_SECONDS": 2.0,  # check the knowledge folder for changes this often; 0 turns it off
     "RELOAD_ON_SIGHUP": True,  # `kill -HUP <pid>` reloads the knowledge folder
-    "QUESTION_RETENTION_DAYS": 90,  # logged questions (personal data) are deleted after this
+    "QUESTION_RETENTION_DAYS": 90,
+    "QUESTION_LOG_FLUSH_SECONDS": 0.5,  # logged questions are written in batches this often; 0: with each answer  # logged questions (personal data) are deleted after this
     "ADMIN_TOKEN": "",  # bearer token of /api/v1/admin and the editors' page; empty: they answer 401
     "EDITOR_SESSION_HOURS": 8,  # an editors' page sign-in lasts this long (and ends when ADMIN_TOKEN changes)
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
@@ -30,6 +31,7 @@ DEFAULTS = {
     "SEMANTIC": True,  # consult the sentence encoder when words alone are unsure; false: the fast path only
     "SEMANTIC_THREADS": 0,  # CPU threads of the encoder per process; 0: the engine's default (all cores)
     "EMBEDDING_CACHE": "",  # folder of cached article embeddings; empty: <instance>/embeddings
+    "ANSWER_CACHE_SIZE": 2048,  # answers kept per served version, by question; 0 turns the cache off
     "ASK_BUDGET_MS": 250,  # time an ask may spend on optional work (fallback languages) before answering
     "SECRET_KEY": "",  # signs supplier sessions; generated into the instance folder if empty
     "LOG_LEVEL": "INFO",

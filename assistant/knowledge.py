@@ -10,7 +10,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flask import current_app, g
@@ -22,14 +23,51 @@ from indexer.semantic import EmbeddingCache
 log = logging.getLogger(__name__)
 
 
+class AnswerCache:
+    """The latest answers of one served version, by question: a repeated question costs a lookup.
+
+    Suppliers ask the same few things in the same words ("2fa off", "who pays me"); an answer
+    depends only on the question, the chosen language and the version served, so it is kept
+    (least recently used out) for as long as that version serves.  Each ``Loaded`` has its own.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._answers: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key, compute, within: float = float("inf")):
+        """The cached answer, or ``compute()``'s, kept only if it took less than ``within`` seconds
+        (an answer cut short by the ask budget is not worth keeping)."""
+        if self.size <= 0:
+            return compute()
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                self.hits += 1
+                return self._answers[key]
+            self.misses += 1
+        start = time.monotonic()
+        answer = compute()
+        if time.monotonic() - start >= within:
+            return answer
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+        return answer
+
+
 @dataclass(frozen=True)
 class Loaded:
-    """One version of the knowledge base, as served."""
+    """One version of the knowledge base, as served (with meaning or not: each has its answers)."""
 
     retriever: Retriever
     version: str
     loaded_at: dt.datetime
     source: str
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(0), compare=False)
 
 
 class Knowledge:
@@ -47,11 +85,12 @@ class Knowledge:
     """
 
     def __init__(self, folder: str | Path, index_folder: str | Path | None = None, required_languages=(),
-                 embeddings: EmbeddingCache | None = None):
+                 embeddings: EmbeddingCache | None = None, answer_cache_size: int = 0):
         self.folder = Path(folder)
         self.index_folder = Path(index_folder) if index_folder else None
         self.required_languages = tuple(required_languages)
         self.embeddings = embeddings
+        self.answer_cache_size = answer_cache_size
         self._embedding_lock = threading.Lock()
         self._embedding_wanted = False
         self._embedder: threading.Thread | None = None
@@ -84,7 +123,7 @@ class Knowledge:
                     log.error("knowledge problem: %s", problem)
                 raise
             source = str(self.index_folder if self.index_folder and not from_folder else self.folder)
-            self._loaded = Loaded(retriever, retriever.version, _now(), source)
+            self._loaded = Loaded(retriever, retriever.version, _now(), source, AnswerCache(self.answer_cache_size))
             self._signature = signature
             self.last_error, self.last_error_at = (), None
             log.info("knowledge version %s loaded from %s", retriever.version, source)
@@ -123,7 +162,7 @@ class Knowledge:
                 continue
             with self._lock:
                 if self._loaded is loaded:
-                    self._loaded = replace(loaded, retriever=semantic)
+                    self._loaded = replace(loaded, retriever=semantic, answers=AnswerCache(self.answer_cache_size))
                     log.info("knowledge version %s now answers with meaning too", loaded.version)
 
     def reload_if_changed(self, force: bool = False) -> bool:
@@ -179,8 +218,12 @@ def knowledge() -> Knowledge:
     return current_app.extensions["knowledge"]
 
 
+def served() -> Loaded:
+    """The version for this request, fixed at first use so a reload cannot change it mid-request."""
+    if "served" not in g:
+        g.served = knowledge().current()
+    return g.served
+
+
 def retriever() -> Retriever:
-    """The retriever for this request, fixed at first use so a reload cannot change it mid-request."""
-    if "retriever" not in g:
-        g.retriever = knowledge().current().retriever
-    return g.retriever
+    return served().retriever

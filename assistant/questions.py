@@ -7,9 +7,14 @@ only, never with an email (suppliers appear as an opaque HMAC key), and it
 is deleted after QUESTION_RETENTION_DAYS by the same job as auto-close.
 
 The log serves the editors, the answer serves a supplier waiting at the
-screen: when the database cannot take the row (locked, full, unreachable)
-the question is answered unlogged, with a warning, after at most
-LOG_WAIT_MS, instead of the whole busy timeout or a 503.
+screen: ``QuestionLog`` hands out a question's id at once and writes the
+rows from one thread, in batches, every QUESTION_LOG_FLUSH_SECONDS.  No
+answer waits for the database; whatever reads the log (feedback, the
+ticket mark, reports, purging) flushes first, so it sees every question
+answered before it.  When the database cannot take the rows (locked, full,
+unreachable) they wait in memory and are written when it can, up to
+MAX_PENDING (then the oldest go, with a warning: only the editors' log
+loses them).
 """
 from __future__ import annotations
 
@@ -21,8 +26,14 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
+import os
+import threading
+import time
+
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.exc import OperationalError
+
+from flask import current_app
 
 from indexer import Answer
 
@@ -49,15 +60,25 @@ def supplier_key(secret: str, email: str | None) -> str | None:
     return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def record(engine: Engine, answer: Answer, version: str, supplier: str | None, ticket_number: str | None) -> str:
-    """Log one question and its outcome; returns the public id used for feedback.
+MAX_PENDING = 10_000  # rows kept in memory while the database cannot take them
 
-    During a database outage the question goes unlogged (a warning, never
-    its text) and the id is still returned, so the answer keeps its shape;
-    feedback on it later answers 404, as for a purged question.
-    """
-    public_id = secrets.token_urlsafe(12)
-    row = dict(
+
+def init_app(app) -> None:
+    """One question log per app; atexit writes what is still pending when the process ends."""
+    import atexit
+
+    held = QuestionLog(app.extensions["db"], float(app.config["QUESTION_LOG_FLUSH_SECONDS"]))
+    app.extensions["questions"] = held
+    atexit.register(held.flush)
+
+
+def question_log() -> "QuestionLog":
+    """The app's question log (flush it before reading the questions table)."""
+    return current_app.extensions["questions"]
+
+
+def row_of(answer: Answer, version: str, supplier: str | None, ticket_number: str | None, public_id: str) -> dict:
+    return dict(
         public_id=public_id,
         asked_at=utcnow(),
         lang=answer.lang,
@@ -71,12 +92,78 @@ def record(engine: Engine, answer: Answer, version: str, supplier: str | None, t
         supplier_key=supplier,
         ticket_number=ticket_number,
     )
-    try:
-        with engine.begin() as conn, waiting_at_most(conn, LOG_WAIT_MS):
-            conn.execute(questions.insert().values(**row))
-    except OperationalError as exc:
-        _unlogged(exc, f"question {public_id} ({answer.lang}) answered but not logged")
-    return public_id
+
+
+class QuestionLog:
+    """The question log of one process: ids at once, rows written in batches by one thread."""
+
+    def __init__(self, engine: Engine, flush_seconds: float):
+        self.engine, self.flush_seconds = engine, flush_seconds
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()  # guards _pending
+        self._writing = threading.Lock()  # one batch written at a time
+        self._writer: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def record(self, answer: Answer, version: str, supplier: str | None, ticket_number: str | None) -> str:
+        """Log one question and its outcome; returns the public id used for feedback."""
+        public_id = secrets.token_urlsafe(12)
+        with self._lock:
+            self._pending.append(row_of(answer, version, supplier, ticket_number, public_id))
+            if len(self._pending) > MAX_PENDING:
+                del self._pending[0]
+                log.warning("question log: %d rows waiting for the database; the oldest is dropped", MAX_PENDING)
+        if self.flush_seconds <= 0:
+            self.flush()
+        else:
+            self._ensure_writer()
+        return public_id
+
+    def flush(self) -> None:
+        """Write every pending row now (an outage keeps them pending, with a warning)."""
+        with self._writing:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return
+            try:
+                with self.engine.begin() as conn, waiting_at_most(conn, LOG_WAIT_MS):
+                    conn.execute(questions.insert(), rows)
+            except OperationalError as exc:
+                with self._lock:
+                    self._pending[:0] = rows[-MAX_PENDING:]
+                _unlogged(exc, f"{len(rows)} question(s) answered but not logged yet")
+
+    def followed_by_ticket(self, public_id: str, number: str) -> None:
+        """Mark the answer a ticket followed (once its question is written)."""
+        self.flush()
+        followed_by_ticket(self.engine, public_id, number)
+
+    def add_feedback(self, public_id: str, helpful: bool, comment: str | None) -> "Feedback | None":
+        self.flush()
+        return add_feedback(self.engine, public_id, helpful, comment)
+
+    def purge(self, retention_days: float) -> int:
+        self.flush()
+        return purge(self.engine, retention_days)
+
+    def _ensure_writer(self) -> None:
+        """The writing thread of this process (started afresh in a forked gunicorn worker)."""
+        if self._pid == os.getpid() and self._writer is not None and self._writer.is_alive():
+            return
+        with self._lock:
+            if self._pid != os.getpid() or self._writer is None or not self._writer.is_alive():
+                self._pid = os.getpid()
+                self._writer = threading.Thread(target=self._loop, name="question-log", daemon=True)
+                self._writer.start()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.flush_seconds)
+            try:
+                self.flush()
+            except Exception:  # the writer must outlive any one bad batch
+                log.exception("question log: writing a batch failed")
 
 
 def followed_by_ticket(engine: Engine, public_id: str, number: str) -> None:

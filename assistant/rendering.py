@@ -21,8 +21,13 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
+@functools.lru_cache(maxsize=4096)
 def markdown_to_html(text: str) -> str:
-    """Render and sanitise; links keep only http(s) and mailto targets."""
+    """Render and sanitise; links keep only http(s) and mailto targets.
+
+    Memoised: the same few hundred article bodies are rendered for every
+    answer (~1 ms each), and a body is plain text, so a cache is exact.
+    """
     html = _markdown().render(text)
     return nh3.clean(
         html,

@@ -30,7 +30,7 @@ LANES: dict[str, tuple[tuple[str, Job], ...]] = {
     "events": (("outbox", lambda app: outbox.dispatch_app()),),
     "upkeep": (
         ("autoclose", lambda app: tickets.store().autoclose()),
-        ("retention", lambda app: questions.purge(db.engine(), float(app.config["QUESTION_RETENTION_DAYS"]))),
+        ("retention", lambda app: questions.question_log().purge(float(app.config["QUESTION_RETENTION_DAYS"]))),
     ),
 }
 

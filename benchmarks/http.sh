@@ -10,8 +10,10 @@
 #   2. Writes a wrk Lua script to the temporary folder: a pool of the questions of
 #      eval/holdout.yaml and eval/realistic.yaml (six languages, terse to pasted emails, a fifth
 #      of them off-topic), POSTed in rotation as {"question", "lang"} (benchmarks/wrk/report.lua).
-#   3. For each configuration, "fast path" (ASSISTANT_SEMANTIC=false) then "default" (the
-#      encoder when words alone are unsure): starts `gunicorn -w 2 -b 127.0.0.1:PORT
+#   3. For each configuration, "fast path" (ASSISTANT_SEMANTIC=false), "default" (the encoder
+#      when words alone are unsure) and "no cache" (the default with ASSISTANT_ANSWER_CACHE_SIZE=0:
+#      every question answered afresh, as if the pool never repeated; the warm-up fills the answer
+#      cache of the other two with the pool's questions, so they show repeated questions): starts `gunicorn -w 2 -b 127.0.0.1:PORT
 #      'app:create_app()'` on a fresh instance folder, waits for /readyz, for both workers and,
 #      with the encoder on, for /api/v1/admin/status to say "semantic": true; warms up for
 #      WARMUP seconds at 16 connections, not reported (a worker's first questions load the
@@ -23,7 +25,7 @@
 #
 # Settings (environment): DURATION (60) seconds per wrk run; CONNECTIONS ("16 64");
 # WARMUP (10) seconds; WRK_THREADS (2); WRK_TIMEOUT (10) seconds before wrk counts a timeout;
-# PORT (a free one); CONFIGS ("fast default"); KEEP=1 keeps the temporary folder (logs, wrk output).
+# PORT (a free one); CONFIGS ("fast default uncached"); KEEP=1 keeps the temporary folder (logs, wrk output).
 #
 # The ask rate limit is raised out of the way (ASSISTANT_RATE_LIMIT_ASK="1000000 per minute"):
 # wrk is one client address, which the default 100 per second would throttle. wrk runs on the
@@ -36,16 +38,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/serve.sh"
 DURATION="${DURATION:-60}"
 CONNECTIONS="${CONNECTIONS:-16 64}"
 WARMUP="${WARMUP:-10}"
-CONFIGS="${CONFIGS:-fast default}"
+CONFIGS="${CONFIGS:-fast default uncached}"
 
-declare -A SEMANTIC_OF=([fast]=false [default]=true)
-declare -A LABEL_OF=([fast]="fast path" [default]="default")
+declare -A SEMANTIC_OF=([fast]=false [default]=true [uncached]=true)
+declare -A CACHE_OF=([fast]=2048 [default]=2048 [uncached]=0)
+declare -A LABEL_OF=([fast]="fast path" [default]="default" [uncached]="no cache")
 
 # One configuration: its server, a warm-up, then wrk on each target and connection count.
 measure_config() {
     local config="$1" connections line
     note "${LABEL_OF[$config]}: starting gunicorn -w 2 (ASSISTANT_SEMANTIC=${SEMANTIC_OF[$config]})"
-    start_server "$config" "${SEMANTIC_OF[$config]}"
+    start_server "$config" "${SEMANTIC_OF[$config]}" "${CACHE_OF[$config]}"
     note "${LABEL_OF[$config]}: ready at $URL; warming up for ${WARMUP} s"
     run_wrk "$WORK/ask.lua" /api/v1/ask 16 "$WARMUP" >/dev/null
     for connections in $CONNECTIONS; do

@@ -69,15 +69,15 @@ free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_server NAME SEMANTIC: `gunicorn -w 2` on a fresh instance folder; sets SERVER_PID and URL.
+# start_server NAME SEMANTIC [ANSWER_CACHE_SIZE]: `gunicorn -w 2` on a fresh instance folder; sets SERVER_PID and URL.
 start_server() {
-    local name="$1" semantic="$2" port
+    local name="$1" semantic="$2" cache="${3:-2048}" port
     port="${PORT:-$(free_port)}"
     URL="http://127.0.0.1:$port"
     SERVER_LOG="$WORK/server-$name.log"
     mkdir -p "$WORK/instance-$name"
     env ASSISTANT_INSTANCE="$WORK/instance-$name" ASSISTANT_INDEX="$WORK/index" \
-        ASSISTANT_SEMANTIC="$semantic" ASSISTANT_SEMANTIC_THREADS=1 \
+        ASSISTANT_SEMANTIC="$semantic" ASSISTANT_SEMANTIC_THREADS=1 ASSISTANT_ANSWER_CACHE_SIZE="$cache" \
         ASSISTANT_ADMIN_TOKEN="$ADMIN_TOKEN" ASSISTANT_RATE_LIMIT_ASK="$ASK_LIMIT" \
         "$GUNICORN" --chdir "$ROOT" -w 2 -b "127.0.0.1:$port" 'app:create_app()' >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!

@@ -7,7 +7,7 @@ from indexer import KnowledgeError
 from indexer.gaps import parse_since
 from indexer.languages import CODES
 
-from .. import db
+from .. import db, questions
 from ..auth import bearer_token_valid, editor_session_valid
 from ..contract import read_query
 from ..errors import ApiError
@@ -35,8 +35,8 @@ def report():
         since = parse_since(query["since"])
     except ValueError as exc:
         raise ApiError(400, str(exc), field="since") from None
-    lang = query["lang"]
-    return jsonify(build_report(db.engine(), retriever(), since, lang) | {"languages": list(CODES)})
+    questions.question_log().flush()  # the report counts every question answered so far
+    return jsonify(build_report(db.engine(), retriever(), since, query["lang"]) | {"languages": list(CODES)})
 
 
 @bp.get("/status")

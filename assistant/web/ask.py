@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, g, jsonify
 
 from indexer import Answer
 
-from .. import db, questions
-from ..knowledge import retriever
-from ..limits import ask_limit, asks_with_email_budget, limiter
+from .. import questions
 from ..contract import read_body
+from ..knowledge import retriever, served
+from ..limits import ask_limit, asks_with_email_budget, limiter
 from ..rendering import markdown_to_html
 from ..validation import json_body
 from .tickets import escalate
@@ -23,13 +23,13 @@ def ask():
     data = read_body("AskRequest", json_body())
     question, chosen, email = data["question"], data.get("lang"), data.get("email")
     name, country = data.get("name"), data.get("country")
-    answer = retriever().ask(question, chosen, budget=current_app.config["ASK_BUDGET_MS"] / 1000,
-                             semantic=current_app.config["SEMANTIC"])
+    semantic, budget = bool(current_app.config["SEMANTIC"]), current_app.config["ASK_BUDGET_MS"] / 1000
+    answer = served().answers.get((question, chosen, semantic),
+                                  lambda: retriever().ask(question, chosen, budget=budget, semantic=semantic), budget)
     g.log_fields = {"lang": answer.lang, "answered": answer.answered, "outcome": answer.outcome}
     ticket = escalate(answer, email, name, country) if email and not answer.answered else None
     escalation = None if answer.answered or email else {"needs": ["email", "name"]}
-    question_id = questions.record(
-        db.engine(),
+    question_id = questions.question_log().record(
         answer,
         retriever().version,
         questions.supplier_key(current_app.config["SECRET_KEY"], email),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .. import db, questions
+from .. import questions
 from ..contract import read_body
 from ..errors import ApiError
 from ..limits import ask_limit, limiter
@@ -16,7 +16,7 @@ bp = Blueprint("feedback", __name__, url_prefix="/api/v1")
 @limiter.limit(ask_limit)
 def give_feedback():
     data = read_body("FeedbackRequest", json_body())
-    recorded = questions.add_feedback(db.engine(), data["question_id"], data["helpful"], data.get("comment"))
+    recorded = questions.question_log().add_feedback(data["question_id"], data["helpful"], data.get("comment"))
     if recorded is None:
         raise ApiError(404, "No such question; it may be older than the retention period.")
     return jsonify({

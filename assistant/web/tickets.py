@@ -36,7 +36,7 @@ def create():
     answered_before = data.get("question_id")
     ticket, reference = create_with_files(new, uploads)
     if answered_before:
-        questions.followed_by_ticket(db.engine(), answered_before, ticket.number)
+        questions.question_log().followed_by_ticket(answered_before, ticket.number)
     response = jsonify({**ticket.to_dict(), "reference": reference})
     response.headers["Location"] = f"/api/v1/tickets/{ticket.number}"
     return response, 201

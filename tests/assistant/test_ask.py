@@ -3,6 +3,8 @@ import dataclasses
 
 import pytest
 
+from assistant.knowledge import AnswerCache
+
 QUESTIONS = [
     ("en", "How can I turn on two-factor authentication?", "csp-2fa-enable"),
     ("fr", "Qui me paie mes factures, Coupa ou mon client ?", "csp-who-pays"),
@@ -108,7 +110,8 @@ def test_the_outcome_says_answer_suggest_or_escalate(app, client):
     strict = dataclasses.replace(calibration, fast=dataclasses.replace(calibration.fast, threshold=1.01),
                                  full=dataclasses.replace(calibration.full, threshold=1.01))
     held = app.extensions["knowledge"]
-    held._loaded = dataclasses.replace(held.current(), retriever=held.current().retriever.with_calibration(strict))
+    held._loaded = dataclasses.replace(held.current(), retriever=held.current().retriever.with_calibration(strict),
+                                       answers=AnswerCache(0))
     unsure = client.post("/api/v1/ask", json={"question": "How can I turn on two-factor authentication?"}).get_json()
     assert (unsure["outcome"], unsure["answered"], unsure["article_id"]) == ("suggested", False, None)
     assert unsure["suggestions"] == unsure["candidates"][:3]

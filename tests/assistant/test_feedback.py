@@ -12,6 +12,7 @@ QUESTION = {"question": "Comment désactiver l'authentification à deux facteurs
 def test_every_question_is_logged_without_the_email(app, client):
     answer = client.post("/api/v1/ask", json=QUESTION | {"email": "ana@example.com"}).get_json()
     assert answer["question_id"]
+    app.extensions["questions"].flush()  # written in batches by the log's thread
     with app.extensions["db"].connect() as conn:
         row = conn.execute(db.questions.select()).one()
     assert (row.public_id, row.lang, row.article_id, row.answered) == (answer["question_id"], "fr", "csp-2fa-disable", 1)
@@ -50,6 +51,7 @@ def test_unhelpful_and_escalated_questions_feed_the_gaps_report(app, client):
     helpful_id = client.post("/api/v1/ask", json={"question": "Who pays my invoices?"}).get_json()["question_id"]
     client.post("/api/v1/feedback", json={"question_id": helpful_id, "helpful": False})
     client.post("/api/v1/ask", json={"question": "Wie backe ich einen Apfelkuchen?"})
+    app.extensions["questions"].flush()
     found = read_unanswered(app.extensions["db"], dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
     assert sorted((q.lang, q.reason) for q in found) == [("de", "escalated"), ("en", "unhelpful")]
     only_de = read_unanswered(app.extensions["db"], dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), "de")
@@ -66,3 +68,31 @@ def test_old_questions_are_purged_with_their_feedback(app, client):
     with engine.connect() as conn:
         assert conn.execute(db.feedback.select()).all() == []
     assert client.post("/api/v1/feedback", json={"question_id": question_id, "helpful": True}).status_code == 404
+
+
+def test_no_answer_waits_for_the_log_and_nothing_asked_is_lost(instance, built_index):
+    """With a long flush interval the rows wait in memory; whatever reads the log writes them first."""
+    from assistant import create_app
+
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False,
+                      "RELOAD_POLL_SECONDS": 0, "QUESTION_LOG_FLUSH_SECONDS": 3600})
+    client = app.test_client()
+    ids = [client.post("/api/v1/ask", json={"question": q}).get_json()["question_id"]
+           for q in ("Who pays my invoices?", "Wie backe ich einen Apfelkuchen?", "2fa off")]
+    with app.extensions["db"].connect() as conn:
+        assert conn.execute(db.questions.select()).all() == []  # nothing written on the request path
+    assert client.post("/api/v1/feedback", json={"question_id": ids[0], "helpful": False}).status_code == 201
+    with app.extensions["db"].connect() as conn:
+        assert {row.public_id for row in conn.execute(db.questions.select())} == set(ids)
+    app.extensions["db"].dispose()
+
+
+def test_a_repeated_question_is_answered_from_the_cache_of_its_version(app, client):
+    served = app.extensions["knowledge"].current()
+    first = client.post("/api/v1/ask", json={"question": "Who pays my invoices?"}).get_json()
+    again = client.post("/api/v1/ask", json={"question": "Who pays my invoices?"}).get_json()
+    assert (served.answers.misses, served.answers.hits) == (1, 1)
+    assert first["question_id"] != again["question_id"]  # each ask is still its own logged question
+    assert {k: v for k, v in first.items() if k != "question_id"} == {k: v for k, v in again.items() if k != "question_id"}
+    client.post("/api/v1/ask", json={"question": "Who pays my invoices?", "lang": "de"})
+    assert served.answers.misses == 2  # the chosen language is part of the question

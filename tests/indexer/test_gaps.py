@@ -52,6 +52,7 @@ def test_cli_reads_the_servers_database(app, client, instance, tmp_path):
         client.post("/api/v1/ask", json={"question": question, "email": None})
     answered = client.post("/api/v1/ask", json={"question": "Who pays my invoices?"}).get_json()
     client.post("/api/v1/feedback", json={"question_id": answered["question_id"], "helpful": False})
+    app.extensions["questions"].flush()  # the server writes its question log in batches; the CLI reads the file
     out = tmp_path / "gaps.csv"
     result = CliRunner().invoke(main, ["gaps", "--instance", str(instance), "--since", "1d", "--csv", str(out)])
     assert result.exit_code == 0, result.output
