@@ -17,7 +17,8 @@ from flask import Flask
 
 from indexer.semantic import EmbeddingCache
 
-from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, questions, sealing, tickets, worker
+from . import (auth, cli, db, errors, limits, logs, notifications, outbox, payments, questions, sealing, sources,
+               tickets, worker)
 from .config import DEFAULTS, instance_path
 from .knowledge import Knowledge
 
@@ -72,6 +73,7 @@ def _init_knowledge(app: Flask) -> None:
         app.config["REQUIRED_LANGUAGES"].split(),
         embeddings,
         int(app.config["ANSWER_CACHE_SIZE"]),
+        source=sources.from_config(app, embeddings),  # KNOWLEDGE_SOURCE: the folder, or the database's version
     )
     held.load()  # a broken base with no previous good index refuses to start
     app.extensions["knowledge"] = held

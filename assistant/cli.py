@@ -5,6 +5,7 @@
     outbox dead-letters      list the events that were given up on
     outbox replay ID         retry a dead letter (outbox id or event id) with a fresh window
     mail pending [--to A]    the emails not sent yet, opened with MAIL_KEY (without SMTP: the one-time codes)
+    knowledge publish|versions|rollback   published knowledge versions (see assistant.knowledge_cli)
 
 The same groups are on ``flask --app app`` through ``init_app``.
 """
@@ -15,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import db, notifications, outbox, questions
+from .knowledge_cli import knowledge_group
 from .tickets import store
 
 
@@ -101,7 +103,7 @@ def mail_pending(to: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (tickets_group, outbox_group, mail_group):
+    for group in (tickets_group, outbox_group, mail_group, knowledge_group):
         app.cli.add_command(group)
 
 
@@ -119,3 +121,4 @@ def main(ctx: click.Context, instance: str | None) -> None:
 main.add_command(tickets_group)
 main.add_command(outbox_group)
 main.add_command(mail_group)
+main.add_command(knowledge_group)

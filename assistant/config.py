@@ -16,6 +16,8 @@ DEFAULT_INSTANCE = ROOT / "instance"
 DEFAULTS = {
     "KNOWLEDGE": str(ROOT / "knowledge"),  # folder of article YAML files
     "INDEX": "",  # a folder written by `python -m indexer build`; empty: build at start
+    "KNOWLEDGE_SOURCE": "folder",  # "folder": KNOWLEDGE/INDEX on this host; "database": the version published there
+    "KNOWLEDGE_VERSIONS_KEPT": 3,  # "database": published versions kept unpacked in <instance>/versions
     "DATABASE_URL": "",  # empty: sqlite:///<instance>/assistant.sqlite3
     "DATABASE_BUSY_TIMEOUT_MS": 10_000,  # SQLite: a write waits this long for another's lock, then answers 503
     "REQUIRED_LANGUAGES": "en fr de ko zh-Hans zh-Hant",  # every article must have these

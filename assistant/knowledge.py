@@ -85,8 +85,9 @@ class Knowledge:
     """
 
     def __init__(self, folder: str | Path, index_folder: str | Path | None = None, required_languages=(),
-                 embeddings: EmbeddingCache | None = None, answer_cache_size: int = 0):
+                 embeddings: EmbeddingCache | None = None, answer_cache_size: int = 0, source=None):
         self.folder = Path(folder)
+        self.source = source  # e.g. sources.DatabaseSource: signature() and retriever() instead of the folder's
         self.index_folder = Path(index_folder) if index_folder else None
         self.required_languages = tuple(required_languages)
         self.embeddings = embeddings
@@ -122,7 +123,8 @@ class Knowledge:
                 for problem in exc.problems:
                     log.error("knowledge problem: %s", problem)
                 raise
-            source = str(self.index_folder if self.index_folder and not from_folder else self.folder)
+            source = self.source.name if self.source is not None else str(
+                self.index_folder if self.index_folder and not from_folder else self.folder)
             self._loaded = Loaded(retriever, retriever.version, _now(), source, AnswerCache(self.answer_cache_size))
             self._signature = signature
             self.last_error, self.last_error_at = (), None
@@ -192,6 +194,8 @@ class Knowledge:
 
     def signature(self) -> tuple:
         """Names, sizes and modification times of the article files: cheap to compare."""
+        if self.source is not None:
+            return self.source.signature()
         try:
             files = sorted(p for p in self.folder.iterdir() if p.suffix in (".yaml", ".yml"))
             return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
@@ -199,6 +203,8 @@ class Knowledge:
             return ()
 
     def _build(self, from_folder: bool) -> Retriever:
+        if self.source is not None:
+            return self.source.retriever()
         if self.index_folder is not None and not from_folder:
             from indexer import store
 
