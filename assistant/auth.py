@@ -21,7 +21,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from .errors import ApiError
-from .limits import limiter
+from .limits import count
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +58,20 @@ STAFF_FAILURES_SCOPE = "staff-auth-failures"
 def count_staff_failure(credential: str) -> None:
     """Count one wrong staff credential from this client; raise 429 once its budget is spent.
 
-    The counters live in the rate limiter's storage (RATE_LIMIT_STORAGE), so
-    they are shared wherever the other limits are.
+    The counters live in the rate limiter's storage (``limits.count``): in
+    Redis, shared by every worker and replica, when REDIS_URL is set; in
+    this process's memory otherwise, or while Redis is down.
     """
     if not current_app.config.get("RATELIMIT_ENABLED", True):  # limits turned off: count nothing
         log.warning("wrong %s from %s", credential, get_remote_address())
         return
     address = get_remote_address()
-    spent = [item for item in parse_many(current_app.config["RATE_LIMIT_STAFF_FAILURES"])
-             if not limiter.limiter.hit(item, STAFF_FAILURES_SCOPE, address)]
+    windows = [count(item, STAFF_FAILURES_SCOPE, address)
+               for item in parse_many(current_app.config["RATE_LIMIT_STAFF_FAILURES"])]
+    spent = [window for window in windows if not window.allowed]
     log.warning("wrong %s from %s%s", credential, address, " (throttled)" if spent else "")
     if spent:
-        resets = [limiter.limiter.get_window_stats(item, STAFF_FAILURES_SCOPE, address).reset_time for item in spent]
-        wait = max(1, math.ceil(max(resets) - time.time()))
+        wait = max(1, math.ceil(max(window.reset_at for window in spent) - time.time()))
         raise ApiError(429, f"Too many wrong credentials from this address; try again in {wait} s.",
                        headers={"Retry-After": str(wait)})
 
