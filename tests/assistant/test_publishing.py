@@ -1,5 +1,9 @@
 """One knowledge version everywhere: versions published in the database, served by replicas that share only it.
 
+The replicas' tests run on SQLite and on PostgreSQL (ASSISTANT_TEST_DATABASE_URL, default the local
+``test`` database; skipped with the reason when it is unreachable, a failure with
+ASSISTANT_TEST_REQUIRE_POSTGRESQL=1).
+
 Two real servers (``python app.py``) on 127.0.0.1, each with its own instance
 folder, share one database and nothing else, with KNOWLEDGE_SOURCE=database.
 The operator's commands run from a CLI runner of a third app on the same
@@ -9,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -17,13 +23,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from assistant import create_app, publishing
 from assistant.index_archive import ArchiveError, digest, pack, unpack
 from assistant.sources import DatabaseSource
 
-from .test_server import free_port, stop, wait_ready
+from .test_server import Output, free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -31,6 +38,11 @@ ADMIN = "publishing-admin-token"
 NEW_QUESTION = "Where can I read the supplier code of conduct?"
 NEW_ARTICLE = "supplier-code-of-conduct"
 DEADLINE = 120.0  # seconds: a loaded 2-core machine, polling every 0.5 s
+POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+HOW_TO_RUN = ("to run them, start PostgreSQL with a database `test` that user postgres may use, or point "
+              "ASSISTANT_TEST_DATABASE_URL at one")
+
+pytestmark = pytest.mark.store  # on SQLite and on PostgreSQL (the replicas' tests, through ``shared_database``)
 
 
 # --- helpers -----------------------------------------------------------------
@@ -74,8 +86,8 @@ def copy_knowledge(tmp_path: Path, name: str, *extra: Path) -> Path:
 class Replicas:
     """Two servers on one database, and an operator's CLI on it."""
 
-    def __init__(self, root: Path, built_index: Path):
-        self.database = f"sqlite:///{root / 'shared.sqlite3'}"
+    def __init__(self, root: Path, built_index: Path, database: str):
+        self.database = database
         self.processes, self.urls, self.instances, self.logs = [], [], [], []
         for name in ("replica-a", "replica-b"):  # started together: both race to publish the first version
             instance, port = root / name, free_port()
@@ -113,9 +125,39 @@ class Replicas:
             self.engine.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_database(request, tmp_path_factory):
+    """The one thing the replicas share: a SQLite file, or a PostgreSQL schema of its own (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('database') / 'shared.sqlite3'}"
+        return
+    url = os.environ.get("ASSISTANT_TEST_DATABASE_URL", POSTGRESQL_URL).strip()
+    if url.lower() in ("", "off"):
+        pytest.skip(f"PostgreSQL tests are off (ASSISTANT_TEST_DATABASE_URL={url!r}); {HOW_TO_RUN}")
+    try:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, ImportError) as exc:
+        why = f"PostgreSQL at {url} is not usable ({str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}); {HOW_TO_RUN}"
+        if os.environ.get("ASSISTANT_TEST_REQUIRE_POSTGRESQL") == "1":
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+    schema = f"test_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield admin.url.update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema}) \
+        .render_as_string(hide_password=False)
+    with admin.connect() as conn:  # a server that did not stop cleanly would hold locks on the schema's tables
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = :schema AND pid <> pg_backend_pid()"), {"schema": schema})
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory, built_index):
-    running = Replicas(tmp_path_factory.mktemp("replicas"), built_index)
+def replicas(tmp_path_factory, built_index, shared_database):
+    running = Replicas(tmp_path_factory.mktemp("replicas"), built_index, shared_database)
     yield running
     running.stop()
 
@@ -236,6 +278,44 @@ def test_a_damaged_archive_is_refused_and_the_served_version_keeps_serving(repli
     wait_until(lambda: all(not get(url, "/api/v1/admin/status")["errors"] for url in replicas.urls),
                "the replicas' errors clear once a good version is served")
     assert serving(replicas, held.version)
+
+
+def test_gunicorn_workers_sharing_an_instance_publish_once_and_each_loads_every_version(tmp_path, built_index,
+                                                                                       with_new_article):
+    """Two workers on one instance folder race for the first version and unpack the same versions side by side."""
+    database, instance = f"sqlite:///{tmp_path / 'shared.sqlite3'}", tmp_path / "instance"
+    port = free_port()
+    env = dict(os.environ, ASSISTANT_INSTANCE=str(instance), ASSISTANT_DATABASE_URL=database,
+               ASSISTANT_KNOWLEDGE_SOURCE="database", ASSISTANT_INDEX=str(built_index),
+               ASSISTANT_RELOAD_POLL_SECONDS="0.5", ASSISTANT_BACKGROUND_WORKER="false")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output, loaded = Output(process), re.compile(r"\[(\d+)\] assistant.knowledge knowledge version (\w+) loaded from database")
+
+    def versions_by_worker(lines) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for line in lines:
+            if match := loaded.search(line):
+                found.setdefault(match.group(1), set()).add(match.group(2))
+        return found
+
+    operator = create_app({"INSTANCE": str(tmp_path / "operator"), "DATABASE_URL": database,
+                           "KNOWLEDGE_SOURCE": "database", "RELOAD_POLL_SECONDS": 0, "BACKGROUND_WORKER": False})
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process, timeout=180)
+        first = output.wait_for(lambda lines: (v := versions_by_worker(lines)) and len(v) == 2 and v, DEADLINE)
+        result = operator.test_cli_runner().invoke(args=["knowledge", "publish", "--from", str(with_new_article)])
+        assert result.exit_code == 0, result.output
+        new = publishing.served_pointer(operator.extensions["db"]).version
+        output.wait_for(lambda lines: all(new in versions_by_worker(lines).get(pid, ()) for pid in first), DEADLINE)
+        assert [row.version for row in publishing.versions(operator.extensions["db"])][1:] == [
+            next(iter(next(iter(first.values()))))]  # one first version, though both workers raced to store it
+        unpacked = sorted(p.name.split("-")[0] for p in (instance / "versions").iterdir())
+        assert len(unpacked) == 2 and new in unpacked  # one folder per version, nothing half-unpacked beside them
+    finally:
+        stop(process)
+        operator.extensions["db"].dispose()
 
 
 # --- the parts, without servers ----------------------------------------------
