@@ -72,7 +72,7 @@ class Receiver(LocalServer):
     def event_ids(self) -> list[str]:
         return [headers["X-Procuree-Event-Id"] for headers, _ in self.received]
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> None:
+    def wait_for(self, count: int, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while len(self.received) < count and time.monotonic() < deadline:
             time.sleep(0.05)
