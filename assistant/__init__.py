@@ -57,6 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     _init_knowledge(app)
     _register_blueprints(app)
+    from . import metrics  # a serving app's: the operators' commands need no prometheus_client
+
+    metrics.init_app(app)  # after the knowledge: it watches the version served and failed reloads
     worker.init_app(app)  # last: its loop uses everything above
     return app
 

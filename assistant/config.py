@@ -41,6 +41,8 @@ DEFAULTS = {
     "RATE_LIMIT_STAFF_FAILURES": "10 per minute;50 per hour",  # wrong admin/agent tokens and sign-ins per client address; 429 beyond
     "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0: every counter shared by all workers and replicas; empty: per process
     "RATE_LIMIT_STORAGE": "",  # Flask-Limiter storage URI; empty: REDIS_URL, else memory:// (one process)
+    "METRICS": True,  # /metrics for Prometheus and the per-request counting behind it; false: neither
+    "METRICS_TOKEN": "",  # /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'; empty: open (it holds no personal data)
     "TRUSTED_PROXIES": 0,  # how many reverse proxies set X-Forwarded-For in front of the app
     # Tickets (see the README's "Tickets" section)
     "PUBLIC_URL": "http://127.0.0.1:5000",  # base of the accept/reject links in emails
