@@ -53,6 +53,7 @@ DEFAULTS = {
     "OUTBOX_RETRY_SECONDS": 30,  # first retry delay, doubled after each failed attempt
     "OUTBOX_RETRY_MAX_SECONDS": 3600,  # the doubling stops here (hourly retries)
     "OUTBOX_GIVE_UP_HOURS": 48,  # then the event becomes a dead letter (keep it >= 24)
+    "OUTBOX_LEASE_SECONDS": 300,  # a claimed event or mail is left to its dispatcher this long, then to any other (keep it above the longest delivery)
     "OUTBOX_ROUND_SECONDS": 60,  # a round of deliveries (events, or mail) claims nothing more after this
     "HOLIDAYS": [],  # ISO dates that are not business days; JSON list or space-separated
     "BUSINESS_TIMEZONE": "UTC",  # where a business day starts and ends (IANA name)

@@ -1,11 +1,12 @@
-"""The database: one SQLAlchemy Core engine per app, its tables and versioned migrations.
+"""The database: one SQLAlchemy Core engine per app, its tables, migrations and the delivery lease.
 
 SQLite in the instance folder by default; any SQLAlchemy URL in
-``DATABASE_URL`` (PostgreSQL, say) works the same, because nothing outside
-the SQLite connect hook is dialect-specific SQL.  Migrations run at start:
-each is claimed by inserting its row into ``schema_version`` before it runs,
-in the same transaction, so several gunicorn workers starting at once apply
-it exactly once (the losers hit the primary key, roll back, and move on).
+``DATABASE_URL`` works the same, and the suite runs every store test on
+both SQLite and PostgreSQL (psycopg 3).  The schema is migrated at start by
+Alembic (revisions in ``assistant/migrations``) under a lock, so several
+gunicorn workers and replicas starting at once apply each revision once.
+Outbox events and mail are claimed with a lease (``claim_due``), so several
+dispatchers deliver each row once at a time.
 """
 from __future__ import annotations
 
@@ -13,18 +14,21 @@ import datetime as dt
 import functools
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import (
     JSON, Column, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-    create_engine, event, func, inspect, or_, select, text, update,
+    create_engine, event, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+from . import migrations
 
 log = logging.getLogger(__name__)
 
@@ -200,36 +204,6 @@ feedback = Table(
 )
 
 
-def _v1_tickets(conn: Connection) -> None:
-    """Tickets, history, attachments, the event outbox, the mail queue, session codes."""
-    metadata.create_all(conn, tables=[tickets, ticket_history, attachments, outbox, mail, session_codes])
-
-
-# Append-only: never edit a step that has shipped.  A schema change adds a
-# step (ALTER, new table) and updates the Table objects above to match.
-def _v2_questions(conn: Connection) -> None:
-    """The question log and answer feedback, for the editors' reports."""
-    metadata.create_all(conn, tables=[questions, feedback])
-
-
-def _v3_sealed_mail(conn: Connection) -> None:
-    """Mail bodies become Fernet tokens: rows already there are marked clear text (``notifications`` seals them).
-
-    A database created by this version got the column from ``_v1_tickets``
-    (it creates the tables as defined above), so it is only added when missing.
-    """
-    if "sealed" not in {column["name"] for column in inspect(conn).get_columns("mail")}:
-        conn.execute(text("ALTER TABLE mail ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0"))
-
-
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_tickets, _v2_questions, _v3_sealed_mail]
-
-_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
-schema_version = Table(
-    "schema_version", MetaData(), Column("version", Integer, primary_key=True), Column("applied_at", String(40))
-)
-
-
 def database_url(config, instance: str | Path) -> str:
     """DATABASE_URL, or SQLite in the instance folder when it is empty."""
     return config.get("DATABASE_URL") or f"sqlite:///{Path(instance) / 'assistant.sqlite3'}"
@@ -304,47 +278,82 @@ def checkpoint(engine: Engine) -> None:
         log.warning("WAL checkpoint postponed by readers; old bytes stay in the -wal file until the next one")
 
 
-def current_version(engine: Engine) -> int:
-    """The highest migration applied (0 for a new database)."""
+def revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None for a new or a pre-Alembic database)."""
     with engine.connect() as conn:
-        return conn.execute(select(func.coalesce(func.max(schema_version.c.version), 0))).scalar_one()
+        return migrations.current(conn)
 
 
-def migrate(engine: Engine) -> int:
-    """Bring the schema to the latest version; idempotent and safe to race.  Returns the version."""
-    for attempt in range(5):
-        try:
-            return _migrate_once(engine)
-        except DBAPIError as exc:  # e.g. two workers creating schema_version at the same instant
-            if attempt == 4:
-                raise
-            log.warning("migration raced another process, retrying: %s", exc.__class__.__name__)
-    raise AssertionError("unreachable")
+def migrate(engine: Engine) -> str:
+    """Bring the schema to the newest revision; idempotent and safe to race.  Returns the revision.
+
+    Every gunicorn worker of every replica calls this at start: when the
+    schema is already at head (the usual start) it only reads one row; else
+    the first to take the migration lock (``locked``) upgrades and the others,
+    once they hold it, find nothing left to do.  A database made by the
+    hand-rolled ``schema_version`` scheme is adopted first (``migrations.adopt``).
+    """
+    head = migrations.head()
+    if revision(engine) == head:
+        return head
+    with locked(engine) as conn:
+        started = migrations.upgrade(conn)
+    if started != head:
+        log.info("database migrated from %s to %s", started or "nothing", head)
+    return head
 
 
-def _migrate_once(engine: Engine) -> int:
-    with engine.begin() as conn:
-        conn.execute(text(_VERSION_TABLE))
-    for version, step in enumerate(MIGRATIONS, start=1):
-        if version <= current_version(engine):
-            continue
-        try:
-            with engine.begin() as conn:  # the INSERT takes the write lock before any DDL
-                conn.execute(schema_version.insert().values(version=version, applied_at=utcnow().isoformat()))
-                step(conn)
-            log.info("database migrated to version %d (%s)", version, step.__name__)
-        except IntegrityError:
-            log.info("migration %d was applied by another process", version)
-    return current_version(engine)
+@contextmanager
+def locked(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the migration lock, for upgrading the schema.
+
+    PostgreSQL: a transaction-level advisory lock named after the current
+    schema (DDL is transactional there, so a worker sees all of a migration
+    or none).  SQLite: ``BEGIN IMMEDIATE`` on a connection of its own, which
+    takes the database's write lock before the first statement; the others
+    wait up to MIGRATION_LOCK_TIMEOUT_MS for it.  Other backends: a plain
+    transaction (run migrations from one place there).
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+                             {"name": "procuree-assistant migrations in "})
+            yield conn
+        return
+    exclusive = create_engine(engine.url, poolclass=NullPool)
+    event.listen(exclusive, "connect", _sqlite_driver_transactions)
+    event.listen(exclusive, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    try:
+        with exclusive.begin() as conn:
+            yield conn
+    finally:
+        exclusive.dispose()
+
+
+MIGRATION_LOCK_TIMEOUT_MS = 120_000  # SQLite: how long a starting worker waits for another's migration
+
+
+def _sqlite_driver_transactions(dbapi_connection, _record) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, say where a transaction begins (so DDL is inside it)."""
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {MIGRATION_LOCK_TIMEOUT_MS}")
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
 
 def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_seconds: float, limit: int = 50,
               first=None):
-    """Rows of a delivery table that are ``pending`` and due, each claimed by one atomic UPDATE.
+    """Up to ``limit`` rows of a delivery table that are ``pending`` and due, claimed in one statement.
 
-    Several processes may poll the same table: a row is only handed to the
-    caller whose UPDATE changed it, so no two workers deliver it at once.
-    Oldest first, after ordering by ``first`` when given (urgent kinds).
+    The claim is a lease: ``claim`` gets a fresh token and ``claimed_until``
+    ``now + lease_seconds``; until then no other dispatcher (thread, worker,
+    replica) is handed the row, and after it, if its dispatcher died, the
+    next one is.  Results are recorded only ``where claim = token``.  On
+    PostgreSQL the candidates are picked with ``FOR UPDATE SKIP LOCKED``,
+    so concurrent dispatchers claim different rows instead of queueing on
+    the same ones; SQLite has one writer at a time, so the same UPDATE is
+    atomic there.  Oldest first, after ordering by ``first`` (urgent kinds).
+    Returns the token and the claimed rows in that order.
     """
     token = secrets.token_hex(8)
     due = (
@@ -353,20 +362,19 @@ def claim_due(engine: Engine, table: Table, pending, now: dt.datetime, lease_sec
         & (table.c.next_attempt_at <= now)
         & or_(table.c.claimed_until.is_(None), table.c.claimed_until < now)
     )
-    with engine.connect() as conn:
-        order = (table.c.id,) if first is None else (first, table.c.id)
-        ids = conn.execute(select(table.c.id).where(due).order_by(*order).limit(limit)).scalars().all()
+    order = (table.c.id,) if first is None else (first, table.c.id)
+    candidates = select(table.c.id).where(due).order_by(*order).limit(limit)
+    if engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is run once; as a plain IN subquery PostgreSQL may re-run it per row and claim past the limit.
+    picked = candidates.cte("picked")
     until = now + dt.timedelta(seconds=lease_seconds)
-    claimed = []
-    for row_id in ids:
-        with engine.begin() as conn:
-            won = conn.execute(update(table).where(due & (table.c.id == row_id)).values(claimed_until=until, claim=token))
-        if won.rowcount == 1:
-            claimed.append(row_id)
-    if not claimed:
-        return token, []
-    with engine.connect() as conn:
-        return token, conn.execute(select(table).where(table.c.id.in_(claimed)).order_by(*order)).all()
+    with engine.begin() as conn:
+        claimed = conn.execute(update(table).where(table.c.id.in_(select(picked.c.id)) & due)
+                               .values(claimed_until=until, claim=token)).rowcount
+        if not claimed:
+            return token, []
+        return token, conn.execute(select(table).where(table.c.claim == token).order_by(*order)).all()
 
 
 def retry_delay(attempts: int, config) -> float:
@@ -389,9 +397,9 @@ def engine() -> Engine:
 
 
 def ping(bind: Engine | None = None) -> bool:
-    """True when the database answers and carries our schema (for /readyz)."""
+    """True when the database answers and its schema is at the newest revision (for /readyz)."""
     try:
-        return current_version(bind or engine()) >= len(MIGRATIONS)
+        return revision(bind or engine()) == migrations.head()
     except SQLAlchemyError as exc:
         log.warning("database unreachable: %s", exc.__class__.__name__)
         return False

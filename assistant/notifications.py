@@ -133,8 +133,9 @@ def _send_batch(engine: Engine, config, clock: Clock) -> int:
     """Claim up to 10 due mails and send or keep them; returns how many were claimed."""
     pending = db.mail.c.sent_at.is_(None) & db.mail.c.kept_at.is_(None)
     codes_first = case((db.mail.c.kind == "session_code", 0), else_=1)
-    # 10 mails with a 30 s SMTP timeout each fit well inside the 600 s lease
-    token, rows = db.claim_due(engine, db.mail, pending, clock(), lease_seconds=600, limit=10, first=codes_first)
+    # 10 mails with a 30 s SMTP timeout each fit inside the default 300 s lease
+    token, rows = db.claim_due(engine, db.mail, pending, clock(), lease_seconds=float(config["OUTBOX_LEASE_SECONDS"]),
+                               limit=10, first=codes_first)
     if not rows:
         return 0
     if not config.get("SMTP_HOST"):

@@ -2,8 +2,9 @@
 
 ``enqueue`` runs inside the ticket's transaction, so an event exists if and
 only if its change was committed, even if the process dies a moment later.
-``dispatch`` claims due events (an atomic conditional UPDATE, so several
-workers never deliver the same one at once), calls each hook that has not
+``dispatch`` claims due events with a lease of OUTBOX_LEASE_SECONDS
+(``db.claim_due``: several workers and replicas never deliver the same one at
+once, and one that died mid-delivery leaves it to the others), calls each hook that has not
 had the event yet, and on failure schedules a retry with exponential
 backoff counted from the end of the attempt.  A round claims no event
 after OUTBOX_ROUND_SECONDS and skips a hook for its rest once it timed out,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 300  # a claimed event is left alone this long, even if its worker died
 BATCH = 100  # events per dispatch round at most
 
 
@@ -85,7 +85,7 @@ def dispatch(engine: Engine, registry: hooks.Registry, config, now: dt.datetime 
     report, seen, stalled = Report(), [], set()
     while len(seen) < BATCH and clock() - start < budget:
         pending = db.outbox.c.delivered_at.is_(None) & db.outbox.c.id.not_in(seen)
-        token, rows = db.claim_due(engine, db.outbox, pending, clock(), LEASE_SECONDS, limit=1)
+        token, rows = db.claim_due(engine, db.outbox, pending, clock(), float(config["OUTBOX_LEASE_SECONDS"]), limit=1)
         if not rows:
             break
         seen.append(rows[0].id)  # skipped events stay due: never claim one twice in a round

@@ -1,4 +1,4 @@
-"""Shared fixtures: the app over a temporary instance folder, its client and CLI runner.
+"""Shared fixtures: the app over a temporary instance folder and database, its client and CLI runner.
 
 The shipped knowledge base is indexed once per test session into a
 temporary folder (the same ``python -m indexer build`` format the server can
@@ -6,15 +6,29 @@ load), so each app starts in milliseconds yet answers from the real
 articles.  Its embeddings go to one cache for the whole session
 (ASSISTANT_EMBEDDING_CACHE, also seen by the servers the tests start), so
 an app or server that indexes a knowledge folder embeds only what is new.
+
+Store tests (modules marked ``pytestmark = pytest.mark.store``) run twice,
+on SQLite and on PostgreSQL: the ``database`` fixture, which the ``app``
+fixture uses, is parametrised over both.  Each PostgreSQL test gets a
+schema of its own, dropped afterwards, and ASSISTANT_DATABASE_URL points at
+it, so every app the test creates (and every server it starts) uses it.
+ASSISTANT_TEST_DATABASE_URL names the PostgreSQL database (empty or "off":
+none); without a reachable one those tests are skipped, saying how to run
+them, unless ASSISTANT_TEST_REQUIRE_POSTGRESQL=1 (CI) makes that a failure.
 """
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from assistant import create_app
 from indexer import Retriever, store
@@ -50,8 +64,75 @@ def instance(tmp_path) -> Path:
     return path
 
 
+POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+HOW_TO_RUN = ("start PostgreSQL with a database `test` that user postgres may use, or point "
+              "ASSISTANT_TEST_DATABASE_URL at one (postgresql+psycopg://user@host:port/db); 'off' turns these tests off")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "store: runs on SQLite and on PostgreSQL (through the `database` fixture)")
+    config.addinivalue_line("markers", "sqlite_only: a store test about SQLite itself (files, locks, pragmas)")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Store tests that use a database run once per backend; ids end in [sqlite] and [postgresql]."""
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker("store"):
+        backends = ["sqlite"] if metafunc.definition.get_closest_marker("sqlite_only") else ["sqlite", "postgresql"]
+        metafunc.parametrize("database", backends, indirect=True)
+
+
+@dataclass(frozen=True)
+class Database:
+    """The backend a test runs on; ``url`` is empty for SQLite (the default file in the instance folder)."""
+
+    name: str
+    url: str = ""
+    schema: str = ""
+
+
+@functools.cache
+def postgresql_admin():
+    """An autocommit engine on ASSISTANT_TEST_DATABASE_URL, or the reason there is none."""
+    url = os.environ.get("ASSISTANT_TEST_DATABASE_URL", POSTGRESQL_URL).strip()
+    if url.lower() in ("", "off"):
+        return None, f"PostgreSQL tests are off (ASSISTANT_TEST_DATABASE_URL={url!r}); to run them: {HOW_TO_RUN}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        first_line = str(exc.orig).strip().splitlines()[0]
+        return None, f"PostgreSQL at {engine.url.render_as_string(hide_password=True)} is not reachable ({first_line}); {HOW_TO_RUN}"
+    return engine, ""
+
+
 @pytest.fixture
-def app(instance, built_index):
+def database(request, monkeypatch) -> Database:
+    """SQLite, or a fresh PostgreSQL schema (its own search_path) dropped after the test."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield Database("sqlite")
+        return
+    admin, why_not = postgresql_admin()
+    if admin is None:
+        if os.environ.get("ASSISTANT_TEST_REQUIRE_POSTGRESQL") == "1":
+            pytest.fail(f"ASSISTANT_TEST_REQUIRE_POSTGRESQL=1 but {why_not}", pytrace=False)
+        pytest.skip(why_not)
+    schema = f"test_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
+    url = url.render_as_string(hide_password=False)
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+    yield Database("postgresql", url, schema)
+    with admin.connect() as conn:  # connections a test left open would hold locks on its tables
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = :schema AND pid <> pg_backend_pid()"), {"schema": schema})
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def app(instance, built_index, database):
     app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "TESTING": True, "BACKGROUND_WORKER": False})
     yield app
     app.extensions["db"].dispose()

@@ -7,6 +7,8 @@ import pytest
 from assistant import notifications
 from tests.assistant.support import matches_document
 
+pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
+
 
 def mails(app, kind: str | None = None) -> list[notifications.PendingMail]:
     """The unsent mails (``kind`` only, if given), bodies opened with the app's MAIL_KEY."""

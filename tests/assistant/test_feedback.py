@@ -6,6 +6,8 @@ import pytest
 from assistant import db, questions
 from indexer.gaps import read_unanswered
 
+pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
+
 QUESTION = {"question": "Comment désactiver l'authentification à deux facteurs ?"}
 
 

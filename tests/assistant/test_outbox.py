@@ -1,10 +1,12 @@
-"""The outbox against real HTTP receivers on 127.0.0.1: signed, retried, dead-lettered, never lost."""
+"""The outbox against real HTTP receivers on 127.0.0.1: signed, retried, dead-lettered, never lost, and
+delivered once at a time by several dispatchers, on SQLite and PostgreSQL."""
+import collections
 import datetime as dt
 import json
 import os
 import re
+import selectors
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,6 +20,8 @@ from sqlalchemy import select
 
 from assistant import create_app, db, hooks, outbox, webhooks
 from tests.assistant.support import HangingReceiver, Receiver, free_port
+
+pytestmark = pytest.mark.store
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec-test-0123456789"
@@ -54,7 +58,7 @@ def receiver():
 
 
 @pytest.fixture
-def webhook_app(instance, built_index):
+def webhook_app(instance, built_index, database):
     apps = []
 
     def make(*urls: str, **config):
@@ -333,7 +337,7 @@ def serve(instance: Path, built_index: Path, log: Path, **env: str) -> tuple[sub
     raise AssertionError("server did not become ready:\n" + log.read_text())
 
 
-def test_an_event_committed_before_a_crash_is_delivered_after_restart(instance, built_index, receiver, tmp_path):
+def test_an_event_committed_before_a_crash_is_delivered_after_restart(instance, built_index, database, receiver, tmp_path):
     hook = receiver()
     env = {"ASSISTANT_WEBHOOK_URLS": hook.url, "ASSISTANT_WEBHOOK_SECRET": SECRET}
     log = tmp_path / "server.log"
@@ -349,8 +353,10 @@ def test_an_event_committed_before_a_crash_is_delivered_after_restart(instance, 
         first.send_signal(signal.SIGKILL)  # no shutdown, no flush: the process is simply gone
         first.wait()
     assert hook.received == []
-    with sqlite3.connect(instance / "assistant.sqlite3") as conn:
-        pending = conn.execute("SELECT type, delivered_at FROM outbox").fetchall()
+    engine = db.make_engine(database.url or db.database_url({}, instance))
+    with engine.connect() as conn:
+        pending = conn.execute(select(db.outbox.c.type, db.outbox.c.delivered_at)).all()
+    engine.dispose()
     assert pending == [("created", None)]
 
     second, _ = serve(instance, built_index, log, ASSISTANT_BACKGROUND_WORKER="true",
@@ -365,3 +371,105 @@ def test_an_event_committed_before_a_crash_is_delivered_after_restart(instance, 
     headers, body = hook.received[0]
     assert webhooks.verify(SECRET, headers["X-Procuree-Signature"], body)
     assert json.loads(body)["ticket"]["number"] == number
+
+
+# --- several dispatchers: each with its own engine, one killed mid-delivery --------
+
+
+def recording_registry(delivered: list, delay: float = 0.0) -> hooks.Registry:
+    """One Python hook that records the event ids it is given (after ``delay``, so dispatchers overlap)."""
+    def record(event):
+        time.sleep(delay)
+        delivered.append(event.id)
+
+    registry = hooks.Registry()
+    registry.register("hook:receiver", record)
+    return registry
+
+
+def test_two_dispatchers_with_their_own_engines_deliver_each_event_once(webhook_app, database, instance):
+    """As two replicas would: separate engines and pools over one database, running at the same time."""
+    app = webhook_app(RATE_LIMIT_TICKETS="100 per minute")
+    for i in range(24):
+        raise_ticket(app, subject=f"Ticket {i}", email=f"supplier{i}@example.com")
+    url = database.url or db.database_url({}, instance)
+    delivered: list[str] = []
+    reports, errors = [], []
+    start = threading.Barrier(2)
+
+    def dispatcher() -> None:
+        engine = db.make_engine(url)
+        try:
+            start.wait()
+            reports.append(outbox.dispatch(engine, recording_registry(delivered, delay=0.01), app.config))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert collections.Counter(delivered) == collections.Counter({row.event_id: 1 for row in outbox_rows(app)})
+    assert sum(report.delivered for report in reports) == 24
+    assert all(row.delivered_at and row.claim is None for row in outbox_rows(app))
+
+
+# A dispatcher in a process of its own whose hook says which event it has, then blocks until the process is killed.
+BLOCKED_DISPATCHER = """
+import datetime as dt, sys, threading
+from assistant import db, hooks, outbox
+from assistant.config import DEFAULTS
+
+def blocking(event):
+    print("delivering", event.id, flush=True)
+    threading.Event().wait()  # mid-delivery, until SIGKILL
+
+registry = hooks.Registry()
+registry.register("hook:receiver", blocking)
+config = {**DEFAULTS, "OUTBOX_LEASE_SECONDS": float(sys.argv[3])}
+outbox.dispatch(db.make_engine(sys.argv[1]), registry, config, now=dt.datetime.fromisoformat(sys.argv[2]))
+"""
+
+
+def read_line(process: subprocess.Popen, timeout: float = 120.0) -> str:
+    """The next line the process prints, waiting at most ``timeout`` (it may be importing the whole app)."""
+    with selectors.DefaultSelector() as selector:  # epoll: the suite's process may have many descriptors open
+        selector.register(process.stdout, selectors.EVENT_READ)
+        return process.stdout.readline() if selector.select(timeout) else ""
+
+
+def test_a_dispatcher_killed_mid_delivery_leaves_its_event_to_another_after_the_lease(webhook_app, database, instance):
+    app = webhook_app(OUTBOX_LEASE_SECONDS=120)
+    raise_ticket(app)
+    row = outbox_rows(app)[0]
+    t0 = row.next_attempt_at + dt.timedelta(seconds=1)
+    lease = dt.timedelta(seconds=120)
+    engine, delivered = app.extensions["db"], []
+    registry = recording_registry(delivered)
+    url = database.url or db.database_url({}, instance)
+    child = subprocess.Popen([sys.executable, "-c", BLOCKED_DISPATCHER, url, t0.isoformat(), "120"], cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        line = read_line(child)
+        assert line.split() == ["delivering", row.event_id], line + (child.stderr.read() if child.poll() else "")
+        claimed = outbox_rows(app)[0]
+        assert claimed.claim and claimed.claimed_until == t0 + lease and claimed.delivered_at is None
+        # while its dispatcher is still in the hook, nobody else is handed the event
+        assert outbox.dispatch(engine, registry, app.config, now=t0 + lease - dt.timedelta(seconds=1)) == outbox.Report()
+    finally:
+        child.send_signal(signal.SIGKILL)  # mid-delivery: no outcome recorded, the claim stays
+        child.wait(timeout=30)
+    assert outbox.dispatch(engine, registry, app.config, now=t0 + lease - dt.timedelta(seconds=1)) == outbox.Report()
+    assert delivered == [] and outbox_rows(app)[0].claim == claimed.claim  # dead, but its lease still holds
+    after = t0 + lease + dt.timedelta(seconds=1)
+    assert outbox.dispatch(engine, registry, app.config, now=after) == outbox.Report(delivered=1)
+    assert delivered == [row.event_id]
+    done = outbox_rows(app)[0]
+    assert done.delivered_at == after and done.claim is None and done.done == ["hook:receiver"]
+    assert outbox.dispatch(engine, registry, app.config, now=after + dt.timedelta(hours=1)) == outbox.Report()
+    assert delivered == [row.event_id]

@@ -2,9 +2,12 @@
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import select, update
 
 from assistant import db, notifications
+
+pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
 
 UTC = dt.timezone.utc
 

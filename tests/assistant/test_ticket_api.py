@@ -5,6 +5,8 @@ from sqlalchemy import func, select
 from assistant import db
 from tests.assistant.support import matches_document
 
+pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
+
 KEY = "X-Ticket-Key"
 
 

@@ -10,6 +10,8 @@ from assistant import db, outbox, sealing, tickets
 from assistant.errors import ApiError
 from assistant.tickets import NewTicket
 
+pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
+
 UTC = dt.timezone.utc
 NUMBER = re.compile(r"^CS\d{7}$")
 
