@@ -149,6 +149,34 @@ class Retriever:
         articles = [self.articles[a] for a in self.article_ids]
         return Retriever(articles, self.indexes, self.calibration, build_semantic_index(articles, cache))
 
+    def rebuilt(self, changed: Sequence[Article], removed_ids: Sequence[str] = (),
+                cache: EmbeddingCache | None = None) -> "Retriever":
+        """A new retriever with ``changed`` articles added or replaced and ``removed_ids`` gone.
+
+        Only the languages whose translations differ are re-indexed (an
+        editor's fix to the English text re-indexes English alone); every
+        other language's index is shared with this retriever, unchanged.
+        The result equals ``from_articles`` over the new set of articles.
+        This retriever is left as it was, so it can go on serving until the
+        new one replaces it.
+        """
+        removed = set(removed_ids)
+        articles = {a.id: a for a in self.articles.values() if a.id not in removed}
+        touched = {lang for a in removed if a in self.articles for lang in self.articles[a].translations}
+        for article in changed:
+            old = self.articles.get(article.id)
+            before = old.translations if old else {}
+            touched |= {lang for lang in {*before, *article.translations}
+                        if before.get(lang) != article.translations.get(lang)}
+            articles[article.id] = article
+        ordered = list(articles.values())
+        languages = [c for c in CODES if any(c in a.translations for a in ordered)]
+        built = {lang: build_language_index(lang, ordered) for lang in languages
+                 if lang in touched or lang not in self.indexes}
+        indexes = {lang: built.get(lang) or self.indexes[lang] for lang in languages}
+        retriever = Retriever(ordered, indexes, self.calibration)
+        return retriever.with_semantic(cache) if self.semantic_index is not None else retriever
+
     def with_calibration(self, calibration: Calibration) -> "Retriever":
         return Retriever(list(self.articles.values()), self.indexes, calibration, self.semantic_index)
 

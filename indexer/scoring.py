@@ -2,7 +2,7 @@
 
 Indexing precomputes every (document, term) BM25 contribution into one
 sparse matrix; a query is then one sparse column sum, whatever the number
-of documents.  Each IDF variant is a small pure function named for its
+of documents, done by a compiled loop (``kernels.py``) over the CSC arrays.  Each IDF variant is a small pure function named for its
 formula and picked by name from ``IDF``.
 """
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
+
+from . import kernels
 
 K1 = 1.2
 B = 0.75
@@ -66,26 +68,6 @@ def bm25_weights(
     return weights
 
 
-def _gather(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices and weighted values of every stored entry in ``columns``, by index arithmetic."""
-    starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
-    lengths = ends - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    return matrix.indices[offsets], matrix.data[offsets] * np.repeat(weights, lengths)
-
-
-def column_sum(matrix: sparse.csc_matrix, columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """matrix[:, columns] @ weights, read straight from the CSC arrays.
-
-    Gathers the columns' postings with index arithmetic and sums them per
-    row with one ``bincount``: the same result as SciPy's product without
-    its ~0.1 ms of indexing overhead per call, which dominates on a small
-    index and still matters on a large one.
-    """
-    rows, values = _gather(matrix, columns, weights)
-    return np.bincount(rows, weights=values, minlength=matrix.shape[0])
-
-
 def column_max(matrix: sparse.csc_matrix) -> np.ndarray:
     """Each column's largest entry (0 for an empty column): a term's most a document can get."""
     result = np.zeros(matrix.shape[1])
@@ -95,58 +77,32 @@ def column_max(matrix: sparse.csc_matrix) -> np.ndarray:
     return result
 
 
-def values_at(matrix: sparse.csc_matrix, column: int, rows: np.ndarray) -> np.ndarray:
-    """matrix[rows, column] for many rows at once (0 where absent), by binary search."""
-    start, end = matrix.indptr[column], matrix.indptr[column + 1]
-    if end == start:
-        return np.zeros(rows.size)
-    stored = matrix.indices[start:end]  # sorted: bm25_weights sorts them
-    where = np.minimum(np.searchsorted(stored, rows), end - start - 1)
-    return np.where(stored[where] == rows, matrix.data[start + where], 0.0)
+def query_terms(term_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct term ids, ascending, and how often each occurs (a repeated term counts again).
+
+    A plain dict: a question has a handful of terms, and ``np.unique`` costs
+    more in call overhead than the whole count.
+    """
+    counts: dict[int, int] = {}
+    for term in term_ids:
+        counts[term] = counts.get(term, 0) + 1
+    distinct = sorted(counts)
+    return (np.fromiter(distinct, dtype=np.int64, count=len(distinct)),
+            np.fromiter((counts[t] for t in distinct), dtype=np.float64, count=len(distinct)))
 
 
 def bm25_top_k(
     weights: sparse.csc_matrix, upper: np.ndarray, term_ids: Sequence[int], k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The exact k best documents and their scores, touching few postings (MaxScore).
+    """The exact k best documents and their scores, touching few postings (MaxScore, ``kernels.top_k_maxscore``).
 
     Terms are taken from the highest possible contribution (``upper``, the
-    column maxima) down.  Documents that none of the first terms contain can
-    score at most the sum of the remaining terms' maxima; once the k-th best
-    score among the documents that do exceeds that, no other document can
-    enter the top k, and the remaining (frequent, long) postings are only
-    looked up for those candidates instead of being read whole.
+    column maxima) down; documents that contain none of the terms are no match.
     """
-    if not len(term_ids):
+    if not len(term_ids) or k <= 0:
         return np.empty(0, dtype=np.int64), np.empty(0)
-    unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
-    bounds = upper[unique] * counts
-    by_bound = np.argsort(-bounds, kind="stable")
-    unique, counts, bounds = unique[by_bound], counts[by_bound].astype(np.float64), bounds[by_bound]
-    remaining = np.concatenate((np.cumsum(bounds[::-1])[::-1][1:], [0.0]))
-    lengths = weights.indptr[unique + 1] - weights.indptr[unique]
-    cheap = int(np.searchsorted(np.cumsum(lengths), weights.shape[0] // 50, side="right"))
-    seen, marked = np.zeros(weights.shape[0], dtype=bool), 0
-    for split in range(max(cheap, 1), unique.size + 1):
-        for term in unique[marked:split]:  # the short lists of rare terms are read whole
-            seen[weights.indices[weights.indptr[term] : weights.indptr[term + 1]]] = True
-        marked = split
-        docs = np.flatnonzero(seen)
-        if docs.size > weights.shape[0] // 8:  # most documents are candidates: score them all at once
-            return _dense_top_k(weights, unique, counts, k)
-        scores = sum(values_at(weights, t, docs) * c for t, c in zip(unique, counts))
-        best = top_k(scores, k)
-        kth = scores[best[-1]] if best.size == k else 0.0
-        if remaining[split - 1] < kth or split == unique.size:
-            return docs[best], scores[best]
-    raise AssertionError("unreachable")
-
-
-def _dense_top_k(weights, terms: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    scores = column_sum(weights, terms, counts)
-    best = top_k(scores, k)
-    best = best[scores[best] > 0]
-    return best, scores[best]
+    return kernels.bm25_top_k(weights.indptr, weights.indices, weights.data, upper,
+                              np.asarray(term_ids, dtype=np.int64), weights.shape[0], k)
 
 
 def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarray:
@@ -155,13 +111,11 @@ def bm25_scores(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> np.ndarr
 
 
 def bm25_scores_and_matches(weights: sparse.csc_matrix, term_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Every document's score, and how many distinct query terms it contains, from one pass."""
+    """Every document's score, and how many distinct query terms it contains, from one compiled pass."""
     if not len(term_ids):
         return np.zeros(weights.shape[0]), np.zeros(weights.shape[0])
-    unique, counts = np.unique(np.asarray(term_ids, dtype=np.int64), return_counts=True)
-    rows, values = _gather(weights, unique, counts.astype(np.float64))
-    n_docs = weights.shape[0]
-    return np.bincount(rows, weights=values, minlength=n_docs), np.bincount(rows, minlength=n_docs).astype(np.float64)
+    terms, counts = query_terms(term_ids)
+    return kernels.column_scores(weights.indptr, weights.indices, weights.data, terms, counts, weights.shape[0])
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -1,22 +1,30 @@
 """Save and load a built index as a folder of plain files.
 
-The format is meant to be safe to load and easy to inspect: JSON for
-parameters, vocabularies and articles; ``.npy`` / ``.npz`` arrays read with
-``allow_pickle=False``.  Nothing is unpickled, so an index file can never
-run code.  ``params.index.json`` carries the format version and the content
+The format is meant to be safe to load, cheap to share and easy to
+inspect: JSON for parameters, the German lexicon and articles; every array
+a plain ``.npy`` file read with ``allow_pickle=False``.  Nothing is
+unpickled, so an index file can never run code.  With ``mmap=True`` (the
+default) the arrays are memory-mapped read-only: loading costs no copy,
+and every worker or process that loads the same folder shares one copy of
+them in the page cache instead of holding its own.  Sparse matrices are
+rebuilt around the mapped ``data`` / ``indices`` / ``indptr`` without
+copying.  ``params.index.json`` carries the format version and the content
 hash of the knowledge it was built from, so a stale or foreign index is
 refused instead of served.
 
 Layout::
 
-    params.index.json            format, content hash, languages, calibration
-    articles.index.json          every article, as validated
-    <lang>.vocab.index.json      BM25 terms in column order, German lexicon
-    <lang>.bm25.index.npz        documents x terms BM25 contributions (CSC)
-    <lang>.idf.index.npy         per-term IDF
-    <lang>.ngrams.index.json     character n-gram vocabulary and IDF
-    <lang>.units.index.npz       title / question n-gram rows, unit starts
-    semantic.index.npz           sentence embeddings of titles, questions and body paragraphs (optional)
+    params.index.json                 format, content hash, languages, calibration, matrix shapes
+    articles.index.json               every article, as validated
+    <lang>.lexicon.index.json         the German lexicon (decompounding)
+    <lang>.terms.index.npy            BM25 terms, sorted (a term's position is its column)
+    <lang>.idf.index.npy              per-term IDF
+    <lang>.bm25.{data,indices,indptr}.index.npy    documents x terms BM25 contributions (CSC)
+    <lang>.ngram_terms.index.npy      character n-grams, sorted
+    <lang>.ngram_idf.index.npy        their IDF
+    <lang>.units.{data,indices,indptr}.index.npy   title / question n-gram rows (CSC)
+    <lang>.unit_starts.index.npy      first unit of each article
+    semantic.index.npz                sentence embeddings of titles, questions and body paragraphs (optional)
 """
 from __future__ import annotations
 
@@ -26,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from . import semantic
 from .articles import Article, Translation
@@ -35,7 +42,7 @@ from .index import NGRAM_RANGE, LanguageIndex
 from .retrieval import Retriever
 
 FORMAT = "procuree-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class IndexFormatError(Exception):
@@ -46,8 +53,7 @@ def save(retriever: Retriever, folder: str | Path) -> Path:
     """Write ``retriever``'s index to ``folder`` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for lang, index in retriever.indexes.items():
-        _save_language(index, folder, lang)
+    shapes = {lang: _save_language(index, folder, lang) for lang, index in retriever.indexes.items()}
     _write_json(folder / "articles.index.json", [_article_json(a) for a in retriever.articles.values()])
     params = {
         "format": FORMAT,
@@ -55,6 +61,7 @@ def save(retriever: Retriever, folder: str | Path) -> Path:
         "content_hash": retriever.version,
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "languages": list(retriever.indexes),
+        "shapes": shapes,
         "ngram_range": list(NGRAM_RANGE),
         "calibration": retriever.calibration.to_json(),
         "semantic": retriever.semantic_index is not None,
@@ -65,8 +72,13 @@ def save(retriever: Retriever, folder: str | Path) -> Path:
     return folder
 
 
-def load(folder: str | Path) -> Retriever:
-    """Read an index folder written by ``save``; raise ``IndexFormatError`` if it is not one."""
+def load(folder: str | Path, mmap: bool = True) -> Retriever:
+    """Read an index folder written by ``save``; raise ``IndexFormatError`` if it is not one.
+
+    With ``mmap`` the arrays stay in their files, mapped read-only and shared
+    by every process that loads the folder; the folder must then not be
+    changed in place while it is served (publish a new folder instead).
+    """
     folder = Path(folder)
     try:
         params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
@@ -75,7 +87,11 @@ def load(folder: str | Path) -> Retriever:
     if params.get("format") != FORMAT or params.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(f"{folder}: not a {FORMAT} v{FORMAT_VERSION} index")
     articles = [_article_from_json(a) for a in json.loads((folder / "articles.index.json").read_text("utf-8"))]
-    indexes = {lang: _load_language(folder, lang, articles) for lang in params["languages"]}
+    try:
+        indexes = {lang: _load_language(folder, lang, articles, params["shapes"][lang], mmap)
+                   for lang in params["languages"]}
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexFormatError(f"{folder}: unreadable index arrays ({exc})") from None
     semantic_index = semantic.load(folder) if params.get("semantic") else None
     retriever = Retriever(articles, indexes, Calibration.from_json(params["calibration"]), semantic_index)
     if retriever.version != params["content_hash"]:
@@ -83,36 +99,48 @@ def load(folder: str | Path) -> Retriever:
     return retriever
 
 
-def _save_language(index: LanguageIndex, folder: Path, lang: str) -> None:
-    terms = sorted(index.vocabulary, key=index.vocabulary.get)
-    _write_json(folder / f"{lang}.vocab.index.json", {"terms": terms, "lexicon": sorted(index.lexicon)})
-    sparse.save_npz(folder / f"{lang}.bm25.index.npz", index.weights)
-    np.save(folder / f"{lang}.idf.index.npy", index.idf)
-    ngram_terms = sorted(index.ngrams.vocabulary_, key=index.ngrams.vocabulary_.get)
-    _write_json(folder / f"{lang}.ngrams.index.json", {"terms": ngram_terms, "idf": index.ngrams.idf_.tolist()})
-    sparse.save_npz(folder / f"{lang}.units.index.npz", index.unit_matrix)
-    np.save(folder / f"{lang}.unit_starts.index.npy", index.unit_starts)
+def _save_language(index: LanguageIndex, folder: Path, lang: str) -> dict:
+    """Write one language's arrays; return the matrix shapes ``load`` needs."""
+    _write_json(folder / f"{lang}.lexicon.index.json", sorted(index.lexicon))
+    _save_array(folder, f"{lang}.terms", index.terms)
+    _save_array(folder, f"{lang}.idf", index.idf)
+    _save_array(folder, f"{lang}.ngram_terms", index.ngram_terms)
+    _save_array(folder, f"{lang}.ngram_idf", index.ngram_idf)
+    _save_array(folder, f"{lang}.unit_starts", index.unit_starts)
+    for name, matrix in (("bm25", index.weights), ("units", index.unit_matrix)):
+        for part in ("data", "indices", "indptr"):
+            _save_array(folder, f"{lang}.{name}.{part}", getattr(matrix, part))
+    return {"bm25": list(index.weights.shape), "units": list(index.unit_matrix.shape)}
 
 
-def _load_language(folder: Path, lang: str, articles: list[Article]) -> LanguageIndex:
-    vocab = json.loads((folder / f"{lang}.vocab.index.json").read_text("utf-8"))
-    ngram_data = json.loads((folder / f"{lang}.ngrams.index.json").read_text("utf-8"))
-    ngrams = TfidfVectorizer(
-        analyzer="char", ngram_range=NGRAM_RANGE, sublinear_tf=True, lowercase=False,
-        vocabulary={term: i for i, term in enumerate(ngram_data["terms"])},
-    )
-    ngrams.idf_ = np.asarray(ngram_data["idf"])
+def _load_language(folder: Path, lang: str, articles: list[Article], shapes: dict, mmap: bool) -> LanguageIndex:
+    read = lambda name: _load_array(folder, f"{lang}.{name}", mmap)  # noqa: E731
+    matrix = lambda name: sparse.csc_matrix(  # noqa: E731 - around the mapped arrays, no copy
+        (read(f"{name}.data"), read(f"{name}.indices"), read(f"{name}.indptr")), shape=tuple(shapes[name]), copy=False)
     return LanguageIndex(
         lang=lang,
         article_ids=[a.id for a in articles if lang in a.translations],
-        vocabulary={term: i for i, term in enumerate(vocab["terms"])},
-        idf=np.load(folder / f"{lang}.idf.index.npy", allow_pickle=False),
-        weights=sparse.load_npz(folder / f"{lang}.bm25.index.npz").tocsc(),
-        ngrams=ngrams,
-        unit_matrix=sparse.load_npz(folder / f"{lang}.units.index.npz"),
-        unit_starts=np.load(folder / f"{lang}.unit_starts.index.npy", allow_pickle=False),
-        lexicon=frozenset(vocab["lexicon"]),
+        terms=read("terms"),
+        idf=read("idf"),
+        weights=matrix("bm25"),
+        ngram_terms=read("ngram_terms"),
+        ngram_idf=read("ngram_idf"),
+        unit_matrix=matrix("units"),
+        unit_starts=read("unit_starts"),
+        lexicon=frozenset(json.loads((folder / f"{lang}.lexicon.index.json").read_text("utf-8"))),
     )
+
+
+def _save_array(folder: Path, name: str, array: np.ndarray) -> None:
+    np.save(folder / f"{name}.index.npy", np.ascontiguousarray(array), allow_pickle=False)
+
+
+def _load_array(folder: Path, name: str, mmap: bool) -> np.ndarray:
+    """An array file, memory-mapped read-only or read whole; an empty file cannot be mapped, so it is read."""
+    path = folder / f"{name}.index.npy"
+    if mmap and path.stat().st_size > 128:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    return np.load(path, allow_pickle=False)
 
 
 def _article_json(article: Article) -> dict:

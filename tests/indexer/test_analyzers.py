@@ -105,3 +105,15 @@ def test_words_longer_than_any_compound_are_not_split():
     CountingLexicon.lookups = 0
     assert split_compound("x" * 1000, lexicon) == []
     assert CountingLexicon.lookups == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "ko", "zh-Hans", "zh-Hant"])
+def test_analysing_many_texts_at_once_equals_one_by_one(retriever, lang):
+    """The batch form (Kiwi's threads for Korean, each distinct text once) changes no token."""
+    texts = [t for a in retriever.articles.values() if lang in a.translations
+             for t in (a.translations[lang].title, a.translations[lang].body)]
+    texts += texts[:5]  # repeats are analysed once and handed out as separate lists
+    analyze = analyzer_for(lang, lexicon_of(texts) if lang == "de" else ())
+    many = analyze.many(texts)
+    assert many == [analyze(text) for text in texts]
+    assert many[0] is not many[len(texts) - 5]
