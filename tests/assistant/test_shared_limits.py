@@ -106,6 +106,10 @@ class Replica:
         return self.status("POST", "/api/v1/ask", b'{"question": "Who pays my invoices?"}',
                            {"Content-Type": "application/json"})
 
+    def send_code(self, email: str) -> int:
+        return self.status("POST", "/api/v1/session/code", f'{{"email": "{email}"}}'.encode(),
+                           {"Content-Type": "application/json"})
+
     def admin(self, token: str) -> int:
         return self.status("GET", "/api/v1/admin/status", headers={"Authorization": f"Bearer {token}"})
 
@@ -122,7 +126,7 @@ class Replica:
 def replicas(tmp_path, built_index, prefix, request):
     """Two replicas, with the limits of these tests; ``shared`` (the test's parameter): both on the test Redis."""
     env = {"RATE_LIMIT_ASK": "6 per minute", "RATE_LIMIT_STAFF_FAILURES": "4 per minute",
-           "RATELIMIT_KEY_PREFIX": prefix}
+           "RATE_LIMIT_SESSION": "4 per minute", "RATELIMIT_KEY_PREFIX": prefix}
     if request.param:
         redis_or_skip()
         env["REDIS_URL"] = REDIS_URL
@@ -146,6 +150,9 @@ def test_two_replicas_share_one_budget_of_asks_and_of_wrong_tokens(replicas, pre
     wrong = [(a if i % 2 == 0 else b).admin(f"guess-{i}") for i in range(6)]
     assert wrong == [401] * 4 + [429] * 2  # the 4 wrong tokens allowed are 4 in all, not 4 per replica
     assert a.admin(ADMIN) == 200 and b.admin(ADMIN) == 200  # the right token is never refused
+
+    codes = [(a if i % 2 == 0 else b).send_code(f"supplier-{i}@example.com") for i in range(6)]
+    assert codes == [202] * 4 + [429] * 2  # one-time codes asked: one budget per client address too
 
 
 @pytest.mark.parametrize("replicas", [False], indirect=True, ids=["memory"])
