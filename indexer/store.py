@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -76,8 +77,10 @@ def load(folder: str | Path, mmap: bool = True) -> Retriever:
     """Read an index folder written by ``save``; raise ``IndexFormatError`` if it is not one.
 
     With ``mmap`` the arrays stay in their files, mapped read-only and shared
-    by every process that loads the folder; the folder must then not be
-    changed in place while it is served (publish a new folder instead).
+    by every process that loads the folder.  ``save`` replaces each file by
+    renaming, so a process keeps its mapped version intact, but a folder
+    being saved over is a mix of two versions until ``params.index.json``
+    lands last: publish each version to its own folder and switch to it.
     """
     folder = Path(folder)
     try:
@@ -132,7 +135,13 @@ def _load_language(folder: Path, lang: str, articles: list[Article], shapes: dic
 
 
 def _save_array(folder: Path, name: str, array: np.ndarray) -> None:
-    np.save(folder / f"{name}.index.npy", np.ascontiguousarray(array), allow_pickle=False)
+    """Write beside, then rename over: a process that has the old file mapped keeps reading the old
+    file (truncating a mapped file in place would kill it with SIGBUS)."""
+    path = folder / f"{name}.index.npy"
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as out:
+        np.save(out, np.ascontiguousarray(array), allow_pickle=False)
+    os.replace(part, path)
 
 
 def _load_array(folder: Path, name: str, mmap: bool) -> np.ndarray:
@@ -175,4 +184,6 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    part = path.with_name(path.name + ".part")
+    part.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(part, path)

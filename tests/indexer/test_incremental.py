@@ -105,3 +105,15 @@ def test_best_unit_cosine_equals_the_dense_reference():
     np.testing.assert_allclose(got, expected, atol=1e-12)
     capped = kernels.best_unit_cosine(units.indptr, units.indices, units.data, columns, weights, owner, 15, 0)
     assert not capped.any()  # every column has more postings than the cap: none is read
+
+
+def test_saving_over_a_mapped_folder_leaves_the_mapped_version_intact(words_only, built_index, tmp_path):
+    import shutil
+
+    folder = tmp_path / "served"
+    shutil.copytree(built_index, folder)
+    served = store.load(folder)
+    edited = _edited(words_only.articles["csp-bank-details"], "de", " Bankdaten ändern Sie im Profil.")
+    store.save(words_only.rebuilt([edited]), folder)  # files replaced by rename, not truncated
+    _same_answers(words_only, served)  # still reads its own (old) files
+    assert store.load(folder).version != served.version
