@@ -15,20 +15,22 @@ from typing import Any
 
 from flask import Flask
 
-from indexer.semantic import EmbeddingCache
-
-from . import (auth, cli, db, errors, limits, logs, notifications, outbox, payments, questions, sealing, sources,
-               tickets, worker)
+from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, questions, sealing, tickets, worker
 from .config import DEFAULTS, instance_path
-from .knowledge import Knowledge
 
 
 SECRET_SETTINGS = ("SECRET_KEY", "MAIL_KEY", "ADMIN_TOKEN", "AGENT_TOKEN", "WEBHOOK_SECRET", "SMTP_PASSWORD",
                    "SMTP_USERNAME")
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then ASSISTANT_* variables, then ``config``."""
+def create_app(config: dict[str, Any] | None = None, serving: bool = True) -> Flask:
+    """Build the app: defaults, then instance/config.py, then ASSISTANT_* variables, then ``config``.
+
+    ``serving=False`` is the app of the operators' commands that need no knowledge
+    (``python -m assistant tickets|outbox|mail``): database, tickets, mail and events,
+    but no knowledge, routes or threads, so a cron job starts in a fraction of a second
+    instead of loading (and importing the engine of) an index it never reads.
+    """
     config = dict(config or {})
     app = Flask(__name__, instance_path=str(instance_path(config.pop("INSTANCE", None))))
     app.config.from_mapping(DEFAULTS)
@@ -54,6 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     outbox.init_app(app)
     tickets.init_app(app)
     payments.init_app(app)  # the payment/PO status provider, if one is configured
+    if not serving:
+        return app
     cli.init_app(app)
     _init_knowledge(app)
     _register_blueprints(app)
@@ -65,6 +69,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_knowledge(app: Flask) -> None:
+    from indexer.semantic import EmbeddingCache  # the engine: imported by an app that serves, not by cron
+
+    from . import sources
+    from .knowledge import Knowledge
+
     embeddings = None
     if app.config["SEMANTIC"]:
         if int(app.config["SEMANTIC_THREADS"] or 0):  # read when the encoder first loads in this process

@@ -8,15 +8,21 @@
     knowledge publish|versions|rollback   published knowledge versions (see assistant.knowledge_cli)
 
 The same groups are on ``flask --app app`` through ``init_app``.
+
+The tickets, outbox and mail commands need the database, not the knowledge:
+they run on ``create_app(serving=False)``, which neither loads the index nor
+imports the search engine, so cron starts them in a fraction of a second.
+The ``knowledge`` group is imported only when invoked.
 """
 from __future__ import annotations
+
+import importlib
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import db, notifications, outbox, questions
-from .knowledge_cli import knowledge_group
 from .tickets import store
 
 
@@ -103,22 +109,41 @@ def mail_pending(to: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .knowledge_cli import knowledge_group
+
     for group in (tickets_group, outbox_group, mail_group, knowledge_group):
         app.cli.add_command(group)
 
 
-@click.group()
+NO_KNOWLEDGE = frozenset({"tickets", "outbox", "mail"})  # groups that run on the database alone
+LAZY_GROUPS = {"knowledge": "assistant.knowledge_cli:knowledge_group"}  # imported when invoked or listed
+
+
+class LazyGroup(click.Group):
+    """A group whose heavier subgroups (``LAZY_GROUPS``) are imported only when used (Click's lazy loading)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_GROUPS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_GROUPS:
+            module, attribute = LAZY_GROUPS[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup)
 @click.option("--instance", envvar="ASSISTANT_INSTANCE", help="Instance folder (default ./instance).")
 @click.pass_context
 def main(ctx: click.Context, instance: str | None) -> None:
-    """Operate the supplier-help assistant's tickets, events and mail."""
+    """Operate the supplier-help assistant's tickets, events, mail and knowledge."""
     from . import create_app
 
-    app = create_app({"INSTANCE": instance, "BACKGROUND_WORKER": False})
+    serving = ctx.invoked_subcommand not in NO_KNOWLEDGE  # the others get the app as the server builds it
+    app = create_app({"INSTANCE": instance, "BACKGROUND_WORKER": False, "START_THREADS": False}, serving=serving)
     ctx.with_resource(app.app_context())
 
 
 main.add_command(tickets_group)
 main.add_command(outbox_group)
 main.add_command(mail_group)
-main.add_command(knowledge_group)

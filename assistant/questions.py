@@ -25,6 +25,7 @@ import logging
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import os
 import threading
@@ -35,7 +36,8 @@ from sqlalchemy.exc import OperationalError
 
 from flask import current_app
 
-from indexer import Answer
+if TYPE_CHECKING:  # the engine is not imported by operators' commands, which only purge
+    from indexer import Answer
 
 from .db import feedback, outage, questions, utcnow, waiting_at_most
 
