@@ -143,25 +143,20 @@ def best_unit_cosine(indptr, indices, data, columns, weights, unit_owner, n_owne
     """Per owner (article), the best of its units' (titles', questions') dot products with a query vector.
 
     Columns with more than ``max_postings`` entries are skipped: on a large
-    index they are the commonest, least weighted n-grams.
+    index they are the commonest, least weighted n-grams.  The postings are
+    summed without bookkeeping, then one pass over the units takes each
+    owner's maximum (units that share nothing stay at 0, as owners do).
     """
     sims = np.zeros(unit_owner.size)
-    touched = np.empty(unit_owner.size, dtype=np.int64)
-    found = 0
     for j in range(columns.size):
         column, weight = columns[j], weights[j]
         start, end = indptr[column], indptr[column + 1]
         if end - start > max_postings:
             continue
         for p in range(start, end):
-            row = indices[p]
-            if sims[row] == 0.0:
-                touched[found] = row
-                found += 1
-            sims[row] += data[p] * weight
+            sims[indices[p]] += data[p] * weight
     best = np.zeros(n_owners)
-    for i in range(found):
-        row = touched[i]
+    for row in range(unit_owner.size):
         owner = unit_owner[row]
         if sims[row] > best[owner]:
             best[owner] = sims[row]
