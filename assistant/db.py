@@ -20,8 +20,8 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import (
-    JSON, Column, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-    create_engine, event, or_, select, text, update,
+    JSON, BigInteger, Column, DateTime, Engine, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table,
+    Text, create_engine, event, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -201,6 +201,42 @@ feedback = Table(
     Column("helpful", Integer, nullable=False),
     Column("comment", Text),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+# Published knowledge versions (assistant/publishing.py): every replica serves the one knowledge_served names.
+knowledge_versions = Table(
+    "knowledge_versions", metadata,
+    Column("version", String(32), primary_key=True),  # the index's content hash
+    Column("sha256", String(64), nullable=False),  # of the archive's bytes
+    Column("size", BigInteger, nullable=False),
+    Column("archive", LargeBinary, nullable=False),  # the built index folder as one archive (index_archive)
+    Column("index_format", String(40), nullable=False),  # indexer.store's format, e.g. "procuree-index v2"
+    Column("semantic", Integer, nullable=False),  # 1: the articles' embeddings are in the archive
+    Column("articles", Integer, nullable=False),
+    Column("built_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+    Column("published_by", String(120), nullable=False),
+    Column("note", Text),
+)
+
+knowledge_served = Table(
+    "knowledge_served", metadata,
+    Column("id", Integer, primary_key=True),  # one row, id 1
+    Column("version", ForeignKey("knowledge_versions.version"), nullable=False),
+    Column("sha256", String(64), nullable=False),  # the archive served: replicas compare it with what they hold
+    Column("since", UtcDateTime, nullable=False),
+    Column("by", String(120), nullable=False),
+)
+
+knowledge_changes = Table(
+    "knowledge_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("by", String(120), nullable=False),
+    Column("action", String(16), nullable=False),  # publish, republish, rollback
+    Column("version", String(32), nullable=False),
+    Column("note", Text),
 )
 
 

@@ -51,9 +51,7 @@ def publish(folder: Path | None, by: str, note: str) -> None:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s) in {folder}; nothing was published") from None
     built = time.perf_counter()
-    engine = db.engine()
-    publishing.create_tables(engine)
-    publication = publishing.publish(engine, retriever, by, note)
+    publication = publishing.publish(db.engine(), retriever, by, note)
     stored = time.perf_counter()
     what = {"publish": "published", "republish": "published again (archive rebuilt)",
             "rollback": "already stored: served again", "unchanged": "already served: nothing changed"}
@@ -66,9 +64,7 @@ def publish(folder: Path | None, by: str, note: str) -> None:
 @with_appcontext
 def versions() -> None:
     """The stored versions, newest first; * marks the one served."""
-    engine = db.engine()
-    publishing.create_tables(engine)
-    rows = publishing.versions(engine)
+    rows = publishing.versions(db.engine())
     if not rows:
         click.echo("no version published yet; see `python -m assistant knowledge publish`")
     for row in rows:
@@ -85,10 +81,8 @@ def versions() -> None:
 @with_appcontext
 def rollback(version: str, by: str, note: str) -> None:
     """Serve VERSION (or a unique prefix of it) again on every replica."""
-    engine = db.engine()
-    publishing.create_tables(engine)
     try:
-        publication = publishing.rollback(engine, version, by, note)
+        publication = publishing.rollback(db.engine(), version, by, note)
     except publishing.PublishingError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"version {publication.version} "

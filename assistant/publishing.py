@@ -17,12 +17,9 @@ import logging
 import tempfile
 from dataclasses import dataclass
 
-from sqlalchemy import (
-    BigInteger, Column, Engine, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text, insert, select,
-    update,
-)
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 
 from indexer import Retriever, store
 
@@ -32,45 +29,8 @@ log = logging.getLogger(__name__)
 
 POINTER_ID = 1  # the one row of knowledge_served
 
-# Their own MetaData until they are an Alembic revision of ``db`` (then ``db.metadata``): tables on
-# ``db.metadata`` that no revision creates would be a schema difference for every database.
-metadata = MetaData()
-
-knowledge_versions = Table(
-    "knowledge_versions", metadata,
-    Column("version", String(32), primary_key=True),  # the index's content hash
-    Column("sha256", String(64), nullable=False),  # of the archive's bytes
-    Column("size", BigInteger, nullable=False),
-    Column("archive", LargeBinary, nullable=False),  # index_archive.pack of the built index folder
-    Column("index_format", String(40), nullable=False),  # indexer.store's format, e.g. "procuree-index v2"
-    Column("semantic", Integer, nullable=False),  # 1: the articles' embeddings are in the archive
-    Column("articles", Integer, nullable=False),
-    Column("built_at", db.UtcDateTime, nullable=False),
-    Column("published_at", db.UtcDateTime, nullable=False),
-    Column("published_by", String(120), nullable=False),
-    Column("note", Text),
-)
-
-knowledge_served = Table(
-    "knowledge_served", metadata,
-    Column("id", Integer, primary_key=True),  # always POINTER_ID
-    Column("version", ForeignKey("knowledge_versions.version"), nullable=False),
-    Column("sha256", String(64), nullable=False),  # the archive served: replicas compare it with what they hold
-    Column("since", db.UtcDateTime, nullable=False),
-    Column("by", String(120), nullable=False),
-)
-
-knowledge_changes = Table(
-    "knowledge_changes", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("at", db.UtcDateTime, nullable=False, index=True),
-    Column("by", String(120), nullable=False),
-    Column("action", String(16), nullable=False),  # publish, republish, rollback
-    Column("version", String(32), nullable=False),
-    Column("note", Text),
-)
-
-TABLES = [knowledge_versions, knowledge_served, knowledge_changes]
+# The tables (in ``db``, created by migration 0004)
+knowledge_versions, knowledge_served, knowledge_changes = db.knowledge_versions, db.knowledge_served, db.knowledge_changes
 
 
 class PublishingError(Exception):
@@ -111,17 +71,6 @@ class Publication:
     version: str
     action: str
     size: int
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the three tables if missing (until they are a migration of ``db``); safe to race."""
-    for attempt in range(5):
-        try:
-            metadata.create_all(engine, tables=TABLES, checkfirst=True)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):  # another process created one first
-            if attempt == 4:
-                raise
 
 
 def index_format() -> str:

@@ -115,9 +115,7 @@ def _folder(app, embeddings) -> None:
 
 def _database(app, embeddings) -> DatabaseSource:
     """The published version, from the app's database; an empty one first gets this host's knowledge."""
-    engine = app.extensions["db"]
-    publishing.create_tables(engine)  # until the tables are a migration revision
-    config = app.config
+    engine, config = app.extensions["db"], app.config
 
     def first_version() -> Retriever:
         if config["INDEX"]:

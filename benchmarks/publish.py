@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, inspect, text  # noqa: E402
 
 from assistant import index_archive, publishing  # noqa: E402
 from indexer import store  # noqa: E402
@@ -92,10 +92,10 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="procuree-publish-bench-"))
     database = args.database or f"sqlite:///{root / 'shared.sqlite3'}"
     engine = create_engine(database)
-    if args.database:  # a shared server: start from no published knowledge
+    if args.database and inspect(engine).has_table("knowledge_served"):  # start from no published knowledge
         with engine.begin() as conn:
             for table in ("knowledge_changes", "knowledge_served", "knowledge_versions"):
-                conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+                conn.execute(text(f"DELETE FROM {table}"))
     cache = EmbeddingCache(os.environ.get("ASSISTANT_EMBEDDING_CACHE") or default_cache_folder())
     print(f"database {engine.dialect.name}, replicas poll every {args.poll} s, {args.rounds} rounds")
 

@@ -23,13 +23,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, text, update
 
-from assistant import create_app, publishing
+from assistant import create_app, db, publishing
 from assistant.index_archive import ArchiveError, digest, pack, unpack
 from assistant.sources import DatabaseSource
 
+from ..conftest import postgresql_admin
 from .test_server import Output, free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,6 @@ ADMIN = "publishing-admin-token"
 NEW_QUESTION = "Where can I read the supplier code of conduct?"
 NEW_ARTICLE = "supplier-code-of-conduct"
 DEADLINE = 120.0  # seconds: a loaded 2-core machine, polling every 0.5 s
-POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-HOW_TO_RUN = ("to run them, start PostgreSQL with a database `test` that user postgres may use, or point "
-              "ASSISTANT_TEST_DATABASE_URL at one")
 
 pytestmark = pytest.mark.store  # on SQLite and on PostgreSQL (the replicas' tests, through ``shared_database``)
 
@@ -87,7 +84,7 @@ class Replicas:
     """Two servers on one database, and an operator's CLI on it."""
 
     def __init__(self, root: Path, built_index: Path, database: str):
-        self.database = database
+        self.database, self.root = database, root
         self.processes, self.urls, self.instances, self.logs = [], [], [], []
         for name in ("replica-a", "replica-b"):  # started together: both race to publish the first version
             instance, port = root / name, free_port()
@@ -115,6 +112,13 @@ class Replicas:
     def run(self, *args: str):
         return self.operator.test_cli_runner().invoke(args=["knowledge", *args])
 
+    def command(self, *args: str) -> subprocess.CompletedProcess:
+        """``python -m assistant knowledge ...`` as an operator runs it, with the replicas' settings."""
+        env = dict(os.environ, ASSISTANT_INSTANCE=str(self.root / "operator"), ASSISTANT_DATABASE_URL=self.database,
+                   ASSISTANT_KNOWLEDGE_SOURCE="database")
+        return subprocess.run([sys.executable, "-m", "assistant", "knowledge", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+
     def served(self) -> publishing.Pointer:
         return publishing.served_pointer(self.engine)
 
@@ -131,18 +135,11 @@ def shared_database(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('database') / 'shared.sqlite3'}"
         return
-    url = os.environ.get("ASSISTANT_TEST_DATABASE_URL", POSTGRESQL_URL).strip()
-    if url.lower() in ("", "off"):
-        pytest.skip(f"PostgreSQL tests are off (ASSISTANT_TEST_DATABASE_URL={url!r}); {HOW_TO_RUN}")
-    try:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except (OperationalError, ImportError) as exc:
-        why = f"PostgreSQL at {url} is not usable ({str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}); {HOW_TO_RUN}"
+    admin, why_not = postgresql_admin()  # conftest's: ASSISTANT_TEST_DATABASE_URL, else the local `test` database
+    if admin is None:
         if os.environ.get("ASSISTANT_TEST_REQUIRE_POSTGRESQL") == "1":
-            pytest.fail(why, pytrace=False)
-        pytest.skip(why)
+            pytest.fail(f"ASSISTANT_TEST_REQUIRE_POSTGRESQL=1 but {why_not}", pytrace=False)
+        pytest.skip(why_not)
     schema = f"test_{secrets.token_hex(6)}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -152,7 +149,6 @@ def shared_database(request, tmp_path_factory):
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE application_name = :schema AND pid <> pg_backend_pid()"), {"schema": schema})
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +270,9 @@ def test_a_damaged_archive_is_refused_and_the_served_version_keeps_serving(repli
         assert not [p for p in (instance / "versions").iterdir() if p.name.startswith(built.version)]
     result = replicas.run("rollback", built.version)  # an operator cannot serve it either
     assert result.exit_code == 1 and "damaged" in result.output
-    assert replicas.run("rollback", held.version).exit_code == 0
+    fixed = replicas.command("rollback", held.version)  # the command works while the version served cannot load
+    assert fixed.returncode == 0, fixed.stderr
+    assert f"version {held.version} served again" in fixed.stdout
     wait_until(lambda: all(not get(url, "/api/v1/admin/status")["errors"] for url in replicas.urls),
                "the replicas' errors clear once a good version is served")
     assert serving(replicas, held.version)
@@ -321,6 +319,13 @@ def test_gunicorn_workers_sharing_an_instance_publish_once_and_each_loads_every_
 # --- the parts, without servers ----------------------------------------------
 
 
+def migrated(tmp_path: Path):
+    """A new SQLite database at the newest schema."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    db.migrate(engine)
+    return engine
+
+
 def test_an_archive_unpacks_only_when_every_byte_checks_out(built_index, tmp_path):
     archive = pack(built_index)
     target = unpack(archive.data, archive.sha256, tmp_path / "ok")
@@ -336,8 +341,7 @@ def test_an_archive_unpacks_only_when_every_byte_checks_out(built_index, tmp_pat
 
 
 def test_old_unpacked_versions_are_deleted_but_the_last_few(tmp_path, retriever):
-    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    publishing.create_tables(engine)
+    engine = migrated(tmp_path)
     publishing.publish(engine, retriever, "test")
     versions = tmp_path / "versions"
     for age, name in enumerate(["old-1", "old-2", "old-3", "old-4"]):
@@ -355,8 +359,7 @@ def test_old_unpacked_versions_are_deleted_but_the_last_few(tmp_path, retriever)
 def test_an_empty_database_without_a_folder_to_publish_says_what_to_run(tmp_path):
     from indexer import KnowledgeError
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    publishing.create_tables(engine)
+    engine = migrated(tmp_path)
     with pytest.raises(KnowledgeError) as raised:
         DatabaseSource(engine, tmp_path / "versions").retriever()
     assert "python -m assistant knowledge publish" in str(raised.value.problems[0])
@@ -370,11 +373,27 @@ def test_an_unknown_knowledge_source_stops_the_start(instance, built_index):
 
 
 def test_a_lost_race_for_the_first_version_serves_the_winner(tmp_path, retriever, words_only):
-    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    publishing.create_tables(engine)
+    engine = migrated(tmp_path)
     first = publishing.publish(engine, retriever, "first", only_if_none=True)
     second = publishing.publish(engine, words_only, "second", only_if_none=True)
     assert (first.action, second.action) == ("publish", "unchanged")
     with engine.connect() as conn:
         assert conn.execute(select(publishing.knowledge_changes.c.by)).scalars().all() == ["first"]
+    engine.dispose()
+
+
+def test_a_version_stored_in_an_older_index_format_is_rebuilt_in_place(tmp_path, retriever, words_only):
+    """New code with a new index format publishes the same content: the archive is replaced, the version stays."""
+    engine = migrated(tmp_path)
+    assert publishing.publish(engine, words_only, "old code").action == "publish"
+    before = publishing.served_pointer(engine)
+    with engine.begin() as conn:  # as an older version of the code stored it
+        conn.execute(update(publishing.knowledge_versions).values(index_format="procuree-index v1"))
+    again = publishing.publish(engine, retriever, "new code")  # this code's format, with embeddings
+    after = publishing.served_pointer(engine)
+    assert (again.action, after.version) == ("republish", before.version)
+    assert after.sha256 != before.sha256  # replicas see a new archive and load it
+    [row] = publishing.versions(engine)
+    assert (row.index_format, row.semantic, row.sha256) == (publishing.index_format(), True, after.sha256)
+    assert publishing.publish(engine, words_only, "old code").action == "unchanged"  # never back to less
     engine.dispose()
