@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import logging
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,9 @@ class UtcDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=dt.timezone.utc)
 
 
+# The tables as the code uses them.  A schema change is a new Alembic revision in
+# assistant/migrations/versions (``alembic revision --rev-id 0004 -m "..."``) plus the
+# same change here; test_db checks the two agree on SQLite and PostgreSQL.
 metadata = MetaData()
 
 tickets = Table(
@@ -330,10 +334,18 @@ def migrate(engine: Engine) -> str:
     hand-rolled ``schema_version`` scheme is adopted first (``migrations.adopt``).
     """
     head = migrations.head()
-    if revision(engine) == head:
-        return head
-    with locked(engine) as conn:
-        started = migrations.upgrade(conn)
+    for attempt in range(5):
+        try:
+            if revision(engine) == head:
+                return head
+            with locked(engine) as conn:
+                started = migrations.upgrade(conn)
+            break
+        except OperationalError as exc:  # workers opening a new SQLite file at once: its switch to WAL may be refused
+            if attempt == 4 or outage(exc) != "busy":
+                raise
+            log.warning("migration waited for another process (%s); trying again", exc.orig)
+            time.sleep(0.2 * (attempt + 1))
     if started != head:
         log.info("database migrated from %s to %s", started or "nothing", head)
     return head

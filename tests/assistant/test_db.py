@@ -99,6 +99,23 @@ def test_every_revision_downgrades_and_upgrades_again(engine):
     assert schema_differences(engine) == []
 
 
+def test_the_head_read_from_the_files_is_alembics():
+    from alembic.script import ScriptDirectory
+    assert migrations.head() == ScriptDirectory.from_config(migrations.config()).get_current_head()
+
+
+def test_a_worker_at_head_never_imports_alembic(url):
+    """Alembic's import costs a few hundred ms; a start on a migrated database does without it."""
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    engine.dispose()
+    script = ("import sys; from assistant import db; e = db.make_engine(sys.argv[1]); db.migrate(e); "
+              "print(db.ping(e), any(name.startswith('alembic') for name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script, url], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "False"], done.stderr
+
+
 def test_ping_means_the_schema_is_at_head(engine):
     db.migrate(engine)
     with engine.begin() as conn:  # as if the code were one revision newer than the database
