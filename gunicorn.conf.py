@@ -20,6 +20,9 @@ import tempfile
 from pathlib import Path
 
 wsgi_app = "app:create_app()"  # a WSGI app named on the command line still wins
+preload_app = True
+os.environ.setdefault("ASSISTANT_START_THREADS", "false")  # the master's app: its workers start the threads
+os.environ.setdefault("ASSISTANT_WARM_UP", "true")  # Kiwi, lingua, the encoder's weights: loaded once, in the master
 
 # Set before the app (and prometheus_client) is imported anywhere: the library picks its
 # multiprocess mode at import, in the master with preload_app, in each worker otherwise.
@@ -36,6 +39,21 @@ def when_ready(server):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(os.getpid())
+
+
+def pre_fork(server, worker):
+    """Before each fork: no pooled connection or running thread may be inherited (``processes.before_fork``)."""
+    if server.cfg.preload_app:
+        from assistant import processes
+
+        processes.before_fork(server.app.wsgi())
+
+
+def post_worker_init(worker):
+    """Each worker starts its own threads: the knowledge watcher and embedder, the background lanes."""
+    from assistant import processes
+
+    processes.start(worker.wsgi)
 
 
 def child_exit(server, worker):

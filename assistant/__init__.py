@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +13,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import auth, cli, db, errors, limits, logs, notifications, outbox, payments, questions, sealing, tickets, worker
+from . import (auth, cli, db, errors, limits, logs, notifications, outbox, payments, processes, questions, sealing,
+               tickets, worker)
 from .config import DEFAULTS, instance_path
 
 
@@ -64,7 +63,8 @@ def create_app(config: dict[str, Any] | None = None, serving: bool = True) -> Fl
     from . import metrics  # a serving app's: the operators' commands need no prometheus_client
 
     metrics.init_app(app)  # after the knowledge: it watches the version served and failed reloads
-    worker.init_app(app)  # last: its loop uses everything above
+    worker.init_app(app)  # its loop uses everything above
+    processes.init_app(app)  # last: starts the threads, here or in each forked worker
     return app
 
 
@@ -72,7 +72,7 @@ def _init_knowledge(app: Flask) -> None:
     from indexer.semantic import EmbeddingCache  # the engine: imported by an app that serves, not by cron
 
     from . import sources
-    from .knowledge import Knowledge
+    from .knowledge import Knowledge, warm_up
 
     embeddings = None
     if app.config["SEMANTIC"]:
@@ -89,10 +89,8 @@ def _init_knowledge(app: Flask) -> None:
     )
     held.load()  # a broken base with no previous good index refuses to start
     app.extensions["knowledge"] = held
-    if float(app.config["RELOAD_POLL_SECONDS"]) > 0:
-        held.watch(float(app.config["RELOAD_POLL_SECONDS"]))
-    if app.config["RELOAD_ON_SIGHUP"] and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=held.reload_if_changed, kwargs={"force": True}).start())
+    if app.config["WARM_UP"]:  # a gunicorn master: its workers share the models instead of each loading them
+        warm_up(bool(app.config["SEMANTIC"]))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -60,6 +60,8 @@ DEFAULTS = {
     "AUTOCLOSE_BUSINESS_DAYS": 4,  # a proposed solution left unanswered this long closes the ticket
     "BACKGROUND_WORKER": True,  # deliver events, send mail and auto-close in a server thread
     "WORKER_INTERVAL_SECONDS": 5,  # pause between two rounds of the background worker
+    "START_THREADS": True,  # start the app's threads with it; false (gunicorn.conf.py): each worker starts its own after the fork
+    "WARM_UP": False,  # load Kiwi, lingua and the encoder at start (gunicorn.conf.py: in the master, shared); false: on first use
     "SMTP_HOST": "",  # empty: emails stay in the mail table and are logged, not sent
     "SMTP_PORT": 587,
     "SMTP_USERNAME": "",

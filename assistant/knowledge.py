@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from indexer.articles import Problem
 from indexer.semantic import EmbeddingCache
 
 log = logging.getLogger(__name__)
+
+_INHERITED_MODELS: list = []  # models a forked process set aside (see ``Knowledge._own_kiwi``)
 
 
 class AnswerCache:
@@ -95,6 +98,8 @@ class Knowledge:
         self._embedding_lock = threading.Lock()
         self._embedding_wanted = False
         self._embedder: threading.Thread | None = None
+        self._serving_pid: int | None = None  # the process whose threads serve this holder (see ``start``)
+        self._kiwi_pid = os.getpid()  # the process whose Kiwi (and its thread pool) a folder build may use
         self._loaded: Loaded | None = None
         self.last_error: tuple[Problem, ...] = ()
         self.last_error_at: dt.datetime | None = None
@@ -115,6 +120,8 @@ class Knowledge:
         with self._lock:
             signature = self.signature()
             try:
+                if self.source is None and (from_folder or self.index_folder is None):
+                    self._own_kiwi()
                 retriever = self._build(from_folder)
             except KnowledgeError as exc:
                 self._signature = signature
@@ -128,7 +135,10 @@ class Knowledge:
             self._loaded = Loaded(retriever, retriever.version, _now(), source, AnswerCache(self.answer_cache_size))
             self._signature = signature
             self.last_error, self.last_error_at = (), None
-            log.info("knowledge version %s loaded from %s", retriever.version, source)
+            if self._serving_pid == os.getpid():
+                log.info("knowledge version %s loaded from %s", retriever.version, source)
+            else:  # e.g. a gunicorn master with preload_app: its workers say when they serve it
+                log.info("knowledge version %s read from %s, before serving", retriever.version, source)
             if self.embeddings is not None and retriever.semantic_index is None:
                 self._embed_in_background(self._loaded)
             return self._loaded
@@ -142,6 +152,8 @@ class Knowledge:
         """
         with self._embedding_lock:
             self._embedding_wanted = True
+            if self._serving_pid != os.getpid():  # a master that forks runs no thread: ``start`` embeds
+                return
             if self._embedder is not None and self._embedder.is_alive():
                 return
             self._embedder = threading.Thread(target=self._embed_latest, name="knowledge-embed", daemon=True)
@@ -177,16 +189,56 @@ class Knowledge:
             return False
         return True
 
+    def _own_kiwi(self) -> None:
+        """Stopgap until ``analyzers.kiwi`` is fork-safe (see /work/notes/kiwi-pool-fork-hang.md).
+
+        Kiwi (num_workers=-1) starts its thread pool when it is built; in a
+        worker forked from the master that built it the pool threads are
+        gone, and a build's batch tokenize would wait for them forever.  So
+        the first folder build in a forked process sets the inherited model
+        aside (kept, never destroyed: its destructor would join the missing
+        threads) and loads its own (~1.7 s, ~310 MB); answering alone never
+        needs that.
+        """
+        if self._kiwi_pid != os.getpid():
+            from indexer import analyzers
+
+            if analyzers.kiwi.cache_info().currsize:
+                _INHERITED_MODELS.append(analyzers.kiwi())
+                analyzers.kiwi.cache_clear()
+            self._kiwi_pid = os.getpid()
+
+    def start(self, poll_seconds: float) -> None:
+        """Serve from this process: start its watcher and, if a version waits for meaning, its embedder.
+
+        Called once per process that serves (``processes.start``): at once by
+        ``python app.py``, after the fork by each gunicorn worker of a master
+        that loaded the knowledge (threads do not survive a fork).
+        """
+        if self._serving_pid == os.getpid():
+            return
+        self._serving_pid = os.getpid()
+        loaded = self.current()
+        log.info("knowledge version %s loaded from %s serves in this process", loaded.version, loaded.source)
+        if poll_seconds > 0:
+            self.watch(poll_seconds)
+        if self.embeddings is not None and loaded.retriever.semantic_index is None:
+            self._embed_in_background(loaded)
+
     def watch(self, interval: float) -> threading.Thread:
-        """Poll the folder every ``interval`` seconds in a daemon thread."""
+        """Poll the folder every ``interval`` seconds in a daemon thread, the first time at once.
+
+        At once: a worker forked long after its master loaded (a restarted
+        one) may hold an older version than its siblings.
+        """
 
         def loop() -> None:
             while True:
-                time.sleep(interval)
                 try:
                     self.reload_if_changed()
                 except Exception:  # the watcher must outlive any one bad reload
                     log.exception("knowledge reload failed")
+                time.sleep(interval)
 
         thread = threading.Thread(target=loop, name="knowledge-watch", daemon=True)
         thread.start()
@@ -233,3 +285,27 @@ def served() -> Loaded:
 
 def retriever() -> Retriever:
     return served().retriever
+
+
+# --- start-up: the models a first question needs --------------------------------------------
+
+
+def warm_up(semantic: bool) -> None:
+    """Load now the models that questions would load on first use: Kiwi, lingua, OpenCC, the encoder's weights.
+
+    For a process that forks its workers (gunicorn with preload_app and
+    WARM_UP): loaded once there, the workers share them copy-on-write instead
+    of each loading its own (Kiwi ~310 MB, lingua ~110 MB) on its first
+    Korean or Latin question.  Loaded one after the other: Kiwi and lingua
+    hold the GIL while they load, so threads would not overlap them.  The
+    encoder is loaded, never run, here: its OpenMP threads would not survive
+    the fork (a worker would hang on its first encoding).
+    """
+    from indexer import analyzers, detect, semantic as meaning
+
+    analyzers.kiwi()
+    detect.lingua_ranking("warm up the detector")
+    detect.chinese_forms("繁體中文")
+    analyzers.fold_chinese("中文")
+    if semantic:
+        meaning.encoder()

@@ -100,10 +100,10 @@ class Worker:
 
 
 def init_app(app: Flask) -> None:
-    """Start the lanes unless BACKGROUND_WORKER is off; re-check in each request (gunicorn --preload forks)."""
+    """The lanes, unless BACKGROUND_WORKER is off; ``processes.start`` starts them in the process that
+    serves (never in a gunicorn master that forks), and each request re-checks they run."""
     if not app.config["BACKGROUND_WORKER"]:
         return
     worker = Worker(app)
     app.extensions["worker"] = worker
-    worker.ensure_running()
     app.before_request(worker.ensure_running)

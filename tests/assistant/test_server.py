@@ -138,7 +138,7 @@ def test_two_gunicorn_workers_pick_up_a_new_article_without_a_restart(instance, 
         return found
 
     try:
-        wait_ready(url, process, timeout=90)
+        wait_ready(url, process)  # the default deadline: a preloading master builds the folder and loads the models first
         first = output.wait_for(lambda lines: (v := versions_by_worker(lines)) and len(v) == 2 and v)
         assert ask(url, question)["article_id"] != "supplier-code-of-conduct"
         shutil.copy(Path(__file__).resolve().parents[1] / "data" / "supplier-code-of-conduct.yaml", knowledge_copy)
