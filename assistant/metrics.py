@@ -39,6 +39,7 @@ from .auth import bearer_token_valid
 from .errors import ApiError
 from .knowledge import Knowledge
 from .limits import limiter
+from .openapi import PATHS, SECURITY_SCHEMES, _error_response
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,16 @@ UNMATCHED = "<unmatched>"  # the route label of a request no URL rule matched (4
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 bp = Blueprint("metrics", __name__)
+
+SECURITY_SCHEMES["metricsToken"] = {"type": "http", "scheme": "bearer",
+                                    "description": "METRICS_TOKEN from configuration, when it is set"}
+PATHS["/metrics"] = {"get": {
+    "summary": "Prometheus metrics: requests, answers, deliveries, the knowledge served (no personal data)",
+    "security": [{"metricsToken": []}, {}],  # open while METRICS_TOKEN is empty
+    "responses": {"200": {"description": "The Prometheus text format",
+                          "content": {"text/plain": {"schema": {"type": "string"}}}},
+                  "401": _error_response("METRICS_TOKEN is set and the request does not carry it")},
+}}
 
 
 @dataclass
