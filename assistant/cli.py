@@ -9,10 +9,10 @@
 
 The same groups are on ``flask --app app`` through ``init_app``.
 
-The tickets, outbox and mail commands need the database, not the knowledge:
-they run on ``create_app(serving=False)``, which neither loads the index nor
-imports the search engine, so cron starts them in a fraction of a second.
-The ``knowledge`` group is imported only when invoked.
+These commands need the database, not the served knowledge: they run on
+``create_app(serving=False)``, which neither loads the index nor imports the
+search engine, so cron starts them in a fraction of a second.  The
+``knowledge`` group is imported only when invoked (it builds what it publishes).
 """
 from __future__ import annotations
 
