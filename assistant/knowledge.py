@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -232,12 +233,17 @@ class Knowledge:
         one) may hold an older version than its siblings.
         """
 
+        # The thread holds the holder only weakly, so a holder nobody else holds (an app that
+        # is gone, as in the tests) is freed with its mapped index files and the thread ends.
+        holder = weakref.ref(self)
+
         def loop() -> None:
-            while True:
+            while (held := holder()) is not None:
                 try:
-                    self.reload_if_changed()
+                    held.reload_if_changed()
                 except Exception:  # the watcher must outlive any one bad reload
                     log.exception("knowledge reload failed")
+                del held
                 time.sleep(interval)
 
         thread = threading.Thread(target=loop, name="knowledge-watch", daemon=True)
