@@ -155,7 +155,8 @@ def start_replica(name: str, work: Path, env: dict[str, str], workers: int) -> R
     instance.mkdir()
     log = work / f"replica-{name}.log"
     process = subprocess.Popen(
-        [GUNICORN, "--chdir", str(ROOT), "-w", str(workers), "-b", f"127.0.0.1:{port}", "app:create_app()"],
+        [GUNICORN, "--chdir", str(ROOT), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+         "-b", f"127.0.0.1:{port}", "app:create_app()"],
         env={**os.environ, **env, "ASSISTANT_INSTANCE": str(instance)},
         stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
@@ -163,16 +164,24 @@ def start_replica(name: str, work: Path, env: dict[str, str], workers: int) -> R
 
 
 def wait_ready(replica: Replica, workers: int) -> None:
-    """Ready when /readyz answers 200 and every worker logged its knowledge load."""
+    """Ready when every worker booted and /readyz answers 200 (the master preloaded the knowledge)."""
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if replica.process.poll() is not None:
             raise SystemExit(f"replica {replica.name} exited:\n{replica.log.read_text()[-3000:]}")
-        loaded = replica.log.read_text(errors="replace").count("loaded from")
-        if loaded >= workers and _get(replica.port, "/readyz") == 200:
+        booted = replica.log.read_text(errors="replace").count("Booting worker")
+        if booted >= workers and _get(replica.port, "/readyz") == 200:
             return
         time.sleep(0.5)
     raise SystemExit(f"replica {replica.name} not ready in {READY_SECONDS} s; see {replica.log}")
+
+
+def _readyz(port: int) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/readyz")
+    data = json.loads(conn.getresponse().read())
+    conn.close()
+    return data
 
 
 def _get(port: int, path: str) -> int:
@@ -349,7 +358,7 @@ def replica_env(args, database: Database, index: Path, receiver: Receiver) -> di
         "ASSISTANT_REDIS_URL": args.redis_url,
         "ASSISTANT_RATE_LIMIT_STORAGE": args.redis_url,
         "ASSISTANT_RATELIMIT_KEY_PREFIX": prefix,
-        "ASSISTANT_RELOAD_POLL_SECONDS": "0",
+        "ASSISTANT_KNOWLEDGE_SOURCE": "database",  # the first replica publishes the index; both serve that version
         "ASSISTANT_SEMANTIC_THREADS": "1",
         "ASSISTANT_WEBHOOK_URLS": receiver.url,
         "ASSISTANT_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -420,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         replicas = [start_replica("A", work, env, args.workers), start_replica("B", work, env, args.workers)]
         for replica in replicas:
             wait_ready(replica, args.workers)
-        print(f"# replicas ready: A on {replicas[0].port}, B on {replicas[1].port}", file=sys.stderr)
+        served = {replica.name: _readyz(replica.port).get("knowledge_version") for replica in replicas}
+        print(f"# replicas ready: A on {replicas[0].port}, B on {replicas[1].port}; knowledge versions served: {served}",
+              file=sys.stderr)
         load = Load(questions(), args.ticket_share, args.concurrency)
         # Questions only: each worker's first questions load its language models.
         Load(questions(), 0.0, args.concurrency).run(Phase("warm-up", "A+B", 5), replicas)
