@@ -23,6 +23,8 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,12 +109,12 @@ def postgresql_admin():
     return engine, ""
 
 
-@pytest.fixture
-def database(request, monkeypatch) -> Database:
-    """SQLite, or a fresh PostgreSQL schema (its own search_path) dropped after the test."""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        yield Database("sqlite")
-        return
+@contextmanager
+def postgresql_schema() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema (the URL with its search_path, and its name), dropped afterwards.
+
+    Skips when PostgreSQL is not reachable, or fails under ASSISTANT_TEST_REQUIRE_POSTGRESQL=1 (CI).
+    """
     admin, why_not = postgresql_admin()
     if admin is None:
         if os.environ.get("ASSISTANT_TEST_REQUIRE_POSTGRESQL") == "1":
@@ -122,13 +124,24 @@ def database(request, monkeypatch) -> Database:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = admin.url.update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
-    url = url.render_as_string(hide_password=False)
-    monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
-    yield Database("postgresql", url, schema)
-    with admin.connect() as conn:  # connections a test left open would hold locks on its tables
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = :schema AND pid <> pg_backend_pid()"), {"schema": schema})
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    try:
+        yield url.render_as_string(hide_password=False), schema
+    finally:
+        with admin.connect() as conn:  # connections a test or server left open would hold locks on its tables
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name = :schema AND pid <> pg_backend_pid()"), {"schema": schema})
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def database(request, monkeypatch) -> Database:
+    """SQLite, or a fresh PostgreSQL schema (its own search_path) dropped after the test."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield Database("sqlite")
+        return
+    with postgresql_schema() as (url, schema):
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+        yield Database("postgresql", url, schema)
 
 
 @pytest.fixture

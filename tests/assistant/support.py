@@ -1,5 +1,6 @@
-"""Helpers shared by the ticket tests: real webhook receivers (one that hangs), SMTP, the OpenAPI check."""
+"""Helpers shared by the tests: real webhook receivers (one that hangs), SMTP, the OpenAPI check, listen queues."""
 import socket
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def accepted_all(port: int) -> bool:
+    """No connection waits in the listen queue of ``port`` (``ss``: the listener's Recv-Q is 0).
+
+    A request sent and then held back (its body withheld) occupies one sync gunicorn worker
+    once this is true, so the next request must go to another worker.
+    """
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True).stdout.split()
+    return bool(out) and out[1] == "0"
+
+
+def wait_until_accepted(port: int, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not accepted_all(port):
+        assert time.monotonic() < deadline, f"no worker accepted the held connection on port {port}"
+        time.sleep(0.05)
 
 
 class LocalServer:

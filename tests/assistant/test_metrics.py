@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
 from assistant import create_app, db
-from tests.assistant.support import free_port
+from tests.assistant.support import free_port, wait_until_accepted
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -158,9 +158,7 @@ def ask_on_both_workers(port: int, question: str) -> None:
     try:
         held.sendall(b"POST /api/v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
-        deadline = time.monotonic() + 60
-        while not _accepted(port) and time.monotonic() < deadline:  # a worker holds it, reading
-            time.sleep(0.05)
+        wait_until_accepted(port)  # a worker holds it, reading
         assert http(f"http://127.0.0.1:{port}/api/v1/ask", {"question": question})[0] == 200
         held.sendall(body)
         reply = b""
@@ -169,12 +167,6 @@ def ask_on_both_workers(port: int, question: str) -> None:
     finally:
         held.close()
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
-
-
-def _accepted(port: int) -> bool:
-    """No connection waits in the listen queue of ``port`` (``ss``: Recv-Q of the listener is 0)."""
-    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True).stdout.split()
-    return bool(out) and out[1] == "0"
 
 
 def per_worker(folder: Path, name: str, **labels) -> dict[int, float]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -23,13 +22,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from assistant import create_app, db, publishing
 from assistant.index_archive import ArchiveError, digest, pack, unpack
 from assistant.sources import DatabaseSource
 
-from ..conftest import postgresql_admin
+from ..conftest import postgresql_schema
 from .test_server import Output, free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,20 +134,8 @@ def shared_database(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('database') / 'shared.sqlite3'}"
         return
-    admin, why_not = postgresql_admin()  # conftest's: ASSISTANT_TEST_DATABASE_URL, else the local `test` database
-    if admin is None:
-        if os.environ.get("ASSISTANT_TEST_REQUIRE_POSTGRESQL") == "1":
-            pytest.fail(f"ASSISTANT_TEST_REQUIRE_POSTGRESQL=1 but {why_not}", pytrace=False)
-        pytest.skip(why_not)
-    schema = f"test_{secrets.token_hex(6)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield admin.url.update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema}) \
-        .render_as_string(hide_password=False)
-    with admin.connect() as conn:  # a server that did not stop cleanly would hold locks on the schema's tables
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = :schema AND pid <> pg_backend_pid()"), {"schema": schema})
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with postgresql_schema() as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

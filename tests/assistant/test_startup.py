@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from assistant import create_app, processes
+from tests.assistant.support import wait_until_accepted
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -85,7 +86,7 @@ def ask_on_both_workers(server: Server, question: str) -> list[dict]:
     try:
         held.sendall(b"POST /api/v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
-        time.sleep(0.5)  # let a worker accept it; if none has yet, the next request simply waits for one
+        wait_until_accepted(server.port)  # one worker now holds it, so the next request goes to the other
         other = ask(server.url, question)
         held.sendall(body)
         reply = b""
