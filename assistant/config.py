@@ -69,6 +69,7 @@ DEFAULTS = {
     "SMTP_STARTTLS": True,  # upgrade with STARTTLS (ignored when SMTP_SSL is on)
     "SMTP_SSL": False,  # implicit TLS, usually port 465
     "MAIL_FROM": "Procuree <procuree@localhost>",
+    "MAIL_REPLY_TO": "",  # where suppliers' replies go, "{number}" naming the ticket; empty: MAIL_FROM plus-addressed (procuree+CS1234567@…)
     "MAIL_KEY": "",  # Fernet key sealing queued mail bodies; empty: generated into <instance>/mail_key
     "SESSION_CODE_MINUTES": 10,  # a one-time email code is valid this long
     "SESSION_CODE_ATTEMPTS": 5,  # wrong guesses allowed per code

@@ -166,6 +166,8 @@ mail = Table(
     Column("sealed", Integer, nullable=False, server_default="0"),  # 1: body is sealed; 0: clear text of an older version
     Column("sent_at", UtcDateTime),  # handed to the SMTP server
     Column("kept_at", UtcDateTime),  # no SMTP configured: kept here and logged
+    Column("message_id", String(255), unique=True, index=True),  # drawn when queued: a retry re-sends the same one
+    Column("in_reply_to", String(255)),  # the Message-ID of the ticket's first mail: one thread per ticket
     *_delivery_columns(),
 )
 

@@ -11,6 +11,12 @@ address only at debug level); ``pending`` opens them for the operators'
 ``python -m assistant mail pending``.  The accept/reject links of a
 proposed solution carry a signed token (itsdangerous) bound to that
 proposal, so an old link cannot accept a later one.
+
+Every mail carries the Message-ID drawn when it was queued (a retry re-sends
+the same one); a ticket's later mails answer its first, the confirmation
+(In-Reply-To, References), so a mail client shows one thread per ticket; and
+its Reply-To names the ticket (MAIL_REPLY_TO, by default MAIL_FROM's address
+plus-addressed: ``procuree+CS1234567@host``), so a reply finds its way back.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -96,12 +103,59 @@ def read_decision(secret: str, token: str) -> dict[str, str] | None:
         return None
 
 
-def queue(conn, mail: Mail, now: dt.datetime, key: str) -> None:
-    """Insert ``mail`` in the caller's transaction, its body sealed under ``key`` (MAIL_KEY); ``send_due`` sends it."""
+def queue(conn, mail: Mail, now: dt.datetime, key: str, sender: str) -> str:
+    """Insert ``mail`` in the caller's transaction, its body sealed under ``key`` (MAIL_KEY); returns its Message-ID.
+
+    The Message-ID (in the domain of ``sender``, MAIL_FROM) is stored with the
+    row, so every retry re-sends the same one and a reply can be traced to it;
+    a ticket's later mails answer the first one queued for it.
+    """
+    message_id = new_message_id(sender)
     conn.execute(db.mail.insert().values(
         kind=mail.kind, lang=mail.lang, to_addr=mail.to, subject=mail.subject, body=sealing.seal(key, mail.body),
-        sealed=1, ticket_id=mail.ticket_id, created_at=now, retry_from=now, next_attempt_at=now, attempts=0,
+        sealed=1, ticket_id=mail.ticket_id, message_id=message_id, in_reply_to=_thread_root(conn, mail.ticket_id),
+        created_at=now, retry_from=now, next_attempt_at=now, attempts=0,
     ))
+    return message_id
+
+
+def new_message_id(sender: str) -> str:
+    """A unique Message-ID in the domain of the ``sender`` address (MAIL_FROM), as mail servers expect."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return make_msgid(domain=domain)
+
+
+def _thread_root(conn, ticket_id: int | None) -> str | None:
+    """The Message-ID of the ticket's first mail (its confirmation), which all its later mails answer."""
+    if ticket_id is None:
+        return None
+    first = (select(db.mail.c.message_id).where((db.mail.c.ticket_id == ticket_id) & db.mail.c.message_id.is_not(None))
+             .order_by(db.mail.c.id).limit(1))
+    return conn.execute(first).scalar()
+
+
+def reply_to(config, number: str) -> str:
+    """The address a supplier's reply to ticket ``number`` goes to.
+
+    MAIL_REPLY_TO with ``{number}`` filled in; empty, MAIL_FROM's address
+    plus-addressed (``Procuree <procuree+CS1234567@host>``), which most mail
+    servers deliver to ``procuree@host`` with the ticket kept in the address.
+    """
+    template = config["MAIL_REPLY_TO"]
+    if template:
+        return template.replace("{number}", number)
+    name, address = parseaddr(config["MAIL_FROM"])
+    local, _, domain = address.rpartition("@")
+    return formataddr((name, f"{local}+{number}@{domain}"))
+
+
+def check_reply_to(config) -> None:
+    """Stop the start on a MAIL_REPLY_TO (or the MAIL_FROM it derives from) that gives no address, not at the first mail."""
+    given = config["MAIL_REPLY_TO"] or config["MAIL_FROM"]
+    local, at, domain = parseaddr(given.replace("{number}", "CS0000000"))[1].rpartition("@")
+    if not (local and at and domain):
+        raise ValueError(f"MAIL_REPLY_TO {config['MAIL_REPLY_TO']!r} (or MAIL_FROM {config['MAIL_FROM']!r}) "
+                         "gives no address such as support+{number}@example.com")
 
 
 def body_of(row, key: str) -> str:
@@ -145,14 +199,24 @@ def _send_batch(engine: Engine, config, clock: Clock) -> int:
                      "`python -m assistant mail pending` shows it", row.id, row.kind, row.lang)
             log.debug("mail %d to %s: %s", row.id, row.to_addr, row.subject)
         return len(rows)
+    numbers = _ticket_numbers(engine, rows)
     try:
         with _smtp(config) as server:
             for row in rows:
-                _send_one(engine, server, config, row, token, clock)
+                _send_one(engine, server, config, row, numbers.get(row.ticket_id), token, clock)
     except (OSError, smtplib.SMTPException) as exc:
         for row in rows:
             _failed(engine, row, token, clock(), config, f"SMTP connection: {exc}")
     return len(rows)
+
+
+def _ticket_numbers(engine: Engine, rows) -> dict[int, str]:
+    """The number of each ticket the ``rows`` are about, for their Reply-To."""
+    ids = {row.ticket_id for row in rows if row.ticket_id is not None}
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        return dict(conn.execute(select(db.tickets.c.id, db.tickets.c.number).where(db.tickets.c.id.in_(ids))).all())
 
 
 def _smtp(config) -> smtplib.SMTP:
@@ -168,14 +232,10 @@ def _smtp(config) -> smtplib.SMTP:
     return server
 
 
-def _send_one(engine: Engine, server: smtplib.SMTP, config, row, token: str, clock: Clock) -> None:
+def _send_one(engine: Engine, server: smtplib.SMTP, config, row, number: str | None, token: str, clock: Clock) -> None:
     """Send one row, then erase its body; what goes wrong with it is recorded on that row, never blocks the others."""
     try:
-        message = EmailMessage()
-        message["From"], message["To"] = config["MAIL_FROM"], row.to_addr
-        message["Subject"] = " ".join(row.subject.split())  # a header is one line, whatever the subject held
-        message.set_content(body_of(row, config["MAIL_KEY"]))
-        server.send_message(message)
+        server.send_message(_message(config, row, number))
     except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError):
         raise  # the connection itself broke: the caller retries the whole batch
     except Exception as exc:  # a refused recipient, a malformed header, a body another key sealed, ...
@@ -183,6 +243,21 @@ def _send_one(engine: Engine, server: smtplib.SMTP, config, row, token: str, clo
         return
     _finish(engine, row, token, sent_at=clock(), body="")  # the mailbox has it now; keep only the metadata
     log.info("mail %d (%s, %s) sent", row.id, row.kind, row.lang)
+
+
+def _message(config, row, number: str | None) -> EmailMessage:
+    """The email of one row: its stored Message-ID and thread, a Reply-To naming its ticket ``number``."""
+    message = EmailMessage()
+    message["From"], message["To"] = config["MAIL_FROM"], row.to_addr
+    message["Subject"] = " ".join(row.subject.split())  # a header is one line, whatever the subject held
+    if row.message_id:
+        message["Message-ID"] = row.message_id
+    if row.in_reply_to:
+        message["In-Reply-To"] = message["References"] = row.in_reply_to
+    if number:
+        message["Reply-To"] = reply_to(config, number)
+    message.set_content(body_of(row, config["MAIL_KEY"]))
+    return message
 
 
 def _failed(engine: Engine, row, token: str, now: dt.datetime, config, error: str) -> None:
@@ -266,7 +341,23 @@ def seal_clear_text(engine: Engine, key: str) -> int:
     return len(rows)
 
 
+def number_unsent(engine: Engine, sender: str) -> int:
+    """Give a Message-ID to the unsent mails an older version queued without one; returns how many.
+
+    Conditional on ``message_id`` still being empty, so workers starting together number each row once.
+    """
+    unsent = db.mail.c.sent_at.is_(None) & db.mail.c.message_id.is_(None)
+    with engine.begin() as conn:
+        ids = conn.execute(select(db.mail.c.id).where(unsent)).scalars().all()
+        for mail_id in ids:
+            conn.execute(update(db.mail).where((db.mail.c.id == mail_id) & db.mail.c.message_id.is_(None))
+                         .values(message_id=new_message_id(sender)))
+    return len(ids)
+
+
 def init_app(app: Flask) -> None:
-    """Check MAIL_KEY, then seal what an older version left in clear."""
+    """Check MAIL_KEY and MAIL_REPLY_TO, then seal what an older version left in clear and give its mails a Message-ID."""
     sealing.check_key(app.config["MAIL_KEY"])
+    check_reply_to(app.config)
     seal_clear_text(app.extensions["db"], app.config["MAIL_KEY"])
+    number_unsent(app.extensions["db"], app.config["MAIL_FROM"])

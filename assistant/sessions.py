@@ -46,7 +46,7 @@ def send_code(engine: Engine, email: str, lang: str, config, now: dt.datetime | 
         conn.execute(codes.insert().values(email=email, code_hash=code_hash(config["SECRET_KEY"], email, code),
                                            expires_at=now + dt.timedelta(minutes=minutes), attempts=0, created_at=now))
         mail = notifications.compose("session_code", lang, email, code=code, minutes=minutes)
-        notifications.queue(conn, mail, now, config["MAIL_KEY"])
+        notifications.queue(conn, mail, now, config["MAIL_KEY"], config["MAIL_FROM"])
 
 
 def check_code(engine: Engine, email: str, code: str, config, now: dt.datetime | None = None) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy import Engine, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import business_days, db, notifications, outbox
-from .config import as_list
+from .config import DEFAULTS, as_list
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ _NO_TICKET = hash_reference("no ticket has this code")
 
 @dataclass(frozen=True)
 class Settings:
-    """What the store needs from the configuration: links, signing key, the key sealing mail, the auto-close rule."""
+    """What the store needs from the configuration: links, signing key, the key sealing mail, the auto-close rule, the sender."""
 
     public_url: str
     secret_key: str
@@ -201,6 +201,7 @@ class Settings:
     autoclose_days: int = 4
     holidays: frozenset[dt.date] = frozenset()
     timezone: str = "UTC"
+    mail_from: str = DEFAULTS["MAIL_FROM"]  # the domain of the mails' Message-IDs
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -211,7 +212,7 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise ValueError(f"BUSINESS_TIMEZONE {zone!r} is not an IANA time zone such as Europe/Paris") from None
         return cls(config["PUBLIC_URL"], config["SECRET_KEY"], config["MAIL_KEY"], int(config["AUTOCLOSE_BUSINESS_DAYS"]),
-                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), zone)
+                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), zone, config["MAIL_FROM"])
 
 
 class TicketStore:
@@ -235,7 +236,7 @@ class TicketStore:
                     self._record(conn, ticket, "created", actor, None, None, now, ("created",))
                     mail = notifications.ticket_mail("created", ticket, days=self.settings.autoclose_days,
                                                      reference=reference)
-                    notifications.queue(conn, mail, now, self.settings.mail_key)
+                    notifications.queue(conn, mail, now, self.settings.mail_key, self.settings.mail_from)
                 return self.get(ticket.number), reference
             except IntegrityError as exc:
                 if "number" not in str(exc.orig).lower():
@@ -376,7 +377,7 @@ class TicketStore:
         if action.mail == "solution_proposed":
             links = notifications.decision_links(self.settings.public_url, self.settings.secret_key, ticket)
         mail = notifications.ticket_mail(action.mail, ticket, days=self.settings.autoclose_days, message=message, links=links)
-        notifications.queue(conn, mail, now, self.settings.mail_key)
+        notifications.queue(conn, mail, now, self.settings.mail_key, self.settings.mail_from)
 
     # --- auto-close ----------------------------------------------------------
 

@@ -118,6 +118,83 @@ def test_smtp_down_retries_later(app, client, raise_ticket, smtp):
     assert len(smtp.messages) == 1
 
 
+def received(smtp) -> dict[str, email.message.EmailMessage]:
+    """The messages the SMTP server got, by Message-ID."""
+    messages = [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in smtp.messages]
+    return {message["Message-ID"]: message for message in messages}
+
+
+def test_a_tickets_mails_form_one_thread_and_replies_name_the_ticket(app, client, raise_ticket, ticket_store, smtp):
+    smtp.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False, MAIL_FROM="Procuree <help@example.com>")
+    engine = app.extensions["db"]
+    number, _, _ = raise_ticket(lang="fr")
+    ticket_store.apply(number, "request_info", message="Quel est le numéro de commande ?")
+    ticket_store.apply(number, "propose_solution", message="La facture a été payée lundi.")
+    assert client.post("/api/v1/session/code", json={"email": "new@example.com", "lang": "en"}).status_code == 202
+    assert notifications.send_due(engine, app.config) == 4
+    with engine.connect() as conn:
+        rows = {row.kind: row for row in conn.execute(select(db.mail)).all()}
+    messages = received(smtp)
+    assert set(messages) == {row.message_id for row in rows.values()}  # four distinct, each as stored
+    assert all(re.fullmatch(r"<[^<>@\s]+@[a-z.]+>", message_id) for message_id in messages)
+    confirmation, request, solution, code = (messages[rows[kind].message_id] for kind in
+                                             ("created", "info_requested", "solution_proposed", "session_code"))
+    assert confirmation["In-Reply-To"] is None and confirmation["References"] is None  # the root of the thread
+    for later in (request, solution):
+        assert later["In-Reply-To"] == later["References"] == confirmation["Message-ID"]
+    for message in (confirmation, request, solution):
+        assert message["Reply-To"] == f"Procuree <help+{number}@example.com>" and f"[{number}]" in message["Subject"]
+    assert code["Reply-To"] is None and code["In-Reply-To"] is None  # about no ticket
+
+
+def test_a_retried_mail_keeps_its_message_id(app, client, raise_ticket, smtp):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False)
+    engine = app.extensions["db"]
+    raise_ticket()
+    with engine.connect() as conn:
+        queued = conn.execute(select(db.mail)).one().message_id
+    assert queued.endswith("@localhost>")  # the domain of the default MAIL_FROM
+    t0 = dt.datetime.now(UTC)
+    notifications.send_due(engine, app.config, now=t0)  # no server yet: the attempt fails
+    with engine.connect() as conn:
+        assert conn.execute(select(db.mail.c.attempts, db.mail.c.message_id)).one() == (1, queued)
+    smtp.start()
+    assert notifications.send_due(engine, app.config, now=t0 + dt.timedelta(seconds=31)) == 1
+    assert list(received(smtp)) == [queued]
+
+
+def test_mail_reply_to_is_a_template_naming_the_ticket(app, client, raise_ticket, smtp):
+    smtp.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False,
+                      MAIL_REPLY_TO="STP Support <support+{number}@replies.example.org>")
+    number, _, _ = raise_ticket()
+    assert notifications.send_due(app.extensions["db"], app.config) == 1
+    [message] = received(smtp).values()
+    assert message["Reply-To"] == f"STP Support <support+{number}@replies.example.org>"
+
+
+@pytest.mark.parametrize("setting", [{"MAIL_REPLY_TO": "support"}, {"MAIL_FROM": "Procuree"}])
+def test_a_reply_to_without_an_address_stops_the_start(instance, built_index, setting):
+    with pytest.raises(ValueError, match="MAIL_REPLY_TO"):
+        create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False, **setting})
+
+
+def test_unsent_mail_an_older_version_queued_gets_a_message_id(app):
+    engine = app.extensions["db"]
+    now = dt.datetime.now(UTC)
+    with engine.begin() as conn:  # as version 0004 of the schema left them: no Message-ID
+        for sent in (None, now):
+            conn.execute(db.mail.insert().values(kind="created", lang="en", to_addr="ana@example.com", subject="Hi",
+                                                 body="", sent_at=sent, created_at=now, retry_from=now,
+                                                 next_attempt_at=now, attempts=0))
+    assert notifications.number_unsent(engine, "Procuree <help@example.com>") == 1
+    assert notifications.number_unsent(engine, "Procuree <help@example.com>") == 0
+    with engine.connect() as conn:
+        unsent, sent = conn.execute(select(db.mail.c.message_id).order_by(db.mail.c.id)).scalars().all()
+    assert unsent.endswith("@example.com>") and sent is None
+
+
 def test_the_closing_mail_says_why(app, ticket_store):
     from assistant.tickets import NewTicket
 
