@@ -12,15 +12,18 @@ import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from . import kernels
 from .analyzers import Analyzer, analyzer_for, fold_for_matching, lexicon_of
 from .articles import Article
 from .scoring import B, K1, bm25_scores_and_matches, bm25_weights, document_frequencies, idf_function
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 FIELD_WEIGHTS = {"title": 3, "questions": 2, "body": 1}
 NGRAM_RANGE = (1, 4)
@@ -160,7 +163,13 @@ def build_language_index(lang: str, articles: Sequence[Article], k1: float = K1,
 
 
 def field_weighted_counts(texts, analyze: Analyzer) -> tuple[sparse.csr_matrix, dict[str, int]]:
-    """Term counts per document, each field's counts multiplied by its weight."""
+    """Term counts per document, each field's counts multiplied by its weight.
+
+    scikit-learn is imported here, not at the top: serving a built index never needs it,
+    and its import (~1.2 s, scipy.stats included) is the largest part of a start.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
     columns = {"title": [t.title for t in texts], "questions": [" \n".join(t.questions) for t in texts],
                "body": [t.body for t in texts]}
     analysed = iter(analyze.many(text for column in columns.values() for text in column))
@@ -172,7 +181,9 @@ def field_weighted_counts(texts, analyze: Analyzer) -> tuple[sparse.csr_matrix, 
 
 
 def ngram_units(texts) -> tuple[TfidfVectorizer, sparse.csr_matrix, np.ndarray]:
-    """TF-IDF character n-grams of every title and alternative question."""
+    """TF-IDF character n-grams of every title and alternative question (scikit-learn: building only)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     units, starts = [], []
     fold = functools.cache(fold_for_matching)  # titles and questions repeat: fold each distinct one once
     for t in texts:

@@ -64,3 +64,16 @@ def test_cli_build_then_eval(tmp_path):
     result = CliRunner().invoke(main, ["eval", "--set", str(question_set), "--show-misses"])
     assert result.exit_code == 0, result.output
     assert "hit@1=1.000" in result.output and "ood_escalated=1.000" in result.output and "n=2" in result.output
+
+
+def test_serving_a_built_index_never_imports_scikit_learn(built_index):
+    """scikit-learn (~1.2 s of a start) builds indexes; loading one and answering from it must not need it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from indexer import store; r = store.load(sys.argv[1]); "
+            "assert r.ask('Who pays my invoices?').article_id == 'csp-who-pays'; "
+            "print(sorted(m for m in sys.modules if m == 'sklearn' or m.startswith('sklearn.')))")
+    result = subprocess.run([sys.executable, "-c", code, str(built_index)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
