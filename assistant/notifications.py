@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -120,9 +121,13 @@ def queue(conn, mail: Mail, now: dt.datetime, key: str, sender: str) -> str:
 
 
 def new_message_id(sender: str) -> str:
-    """A unique Message-ID in the domain of the ``sender`` address (MAIL_FROM), as mail servers expect."""
+    """A unique Message-ID in the domain of the ``sender`` address (MAIL_FROM), as mail servers expect.
+
+    ``make_msgid`` alone draws from the ``random`` module, which a seeded process (a test
+    framework, a library) repeats: 16 bytes from ``secrets`` keep two mails apart regardless.
+    """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return make_msgid(domain=domain)
+    return make_msgid(idstring=secrets.token_hex(16), domain=domain)
 
 
 def _thread_root(conn, ticket_id: int | None) -> str | None:

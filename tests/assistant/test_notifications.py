@@ -327,3 +327,17 @@ def test_a_malformed_mail_key_stops_the_start(instance, built_index):
     with pytest.raises(ValueError, match="MAIL_KEY"):
         create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "BACKGROUND_WORKER": False,
                     "MAIL_KEY": "not-a-fernet-key"})
+
+
+def test_message_ids_stay_unique_when_the_random_module_is_seeded():
+    """A seeded ``random`` (test frameworks seed it per example) must not repeat a Message-ID:
+    the mail table refuses duplicates, and a repeat would be a 500 for the supplier."""
+    import random
+
+    from assistant.notifications import new_message_id
+
+    random.seed(7)
+    first = new_message_id("Procuree <procuree@example.com>")
+    random.seed(7)
+    second = new_message_id("Procuree <procuree@example.com>")
+    assert first != second and first.endswith("@example.com>")

@@ -67,7 +67,7 @@ def serve(command: list[str], instance: Path, built_index: Path) -> tuple[subpro
 def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=90)  # a graceful gunicorn stop waits for its workers (graceful_timeout 30 s)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
