@@ -1,4 +1,5 @@
 """Helpers shared by the tests: real webhook receivers (one that hangs), SMTP, the OpenAPI check, listen queues."""
+import json
 import socket
 import subprocess
 import threading
@@ -40,6 +41,29 @@ def wait_until_accepted(port: int, seconds: float = 120.0) -> None:
     while not accepted_all(port):
         assert time.monotonic() < deadline, f"no worker accepted the held connection on port {port}"
         time.sleep(0.05)
+
+
+def ask_beside_a_held_worker(port: int, question: str, ask_other):
+    """Hold one sync gunicorn worker on a half-sent ask, call ``ask_other()``, then finish the held ask.
+
+    While a worker waits for the rest of a request it accepts nothing else, so
+    ``ask_other``'s request is answered by another worker.  Returns its result
+    and the held request's raw HTTP reply.
+    """
+    body = json.dumps({"question": question}).encode()
+    held = socket.create_connection(("127.0.0.1", port), timeout=60)
+    try:
+        held.sendall(b"POST /api/v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        wait_until_accepted(port)
+        other = ask_other()
+        held.sendall(body)
+        reply = b""
+        while chunk := held.recv(65536):
+            reply += chunk
+    finally:
+        held.close()
+    return other, reply
 
 
 class LocalServer:

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
 from assistant import create_app, db
-from tests.assistant.support import free_port, wait_until_accepted
+from tests.assistant.support import ask_beside_a_held_worker, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -153,19 +152,9 @@ def ask_on_both_workers(port: int, question: str) -> None:
 
     While a worker waits for the rest of a half-sent request it accepts nothing
     else, so the second request must be answered by the other worker."""
-    body = json.dumps({"question": question}).encode()
-    held = socket.create_connection(("127.0.0.1", port), timeout=60)
-    try:
-        held.sendall(b"POST /api/v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
-        wait_until_accepted(port)  # a worker holds it, reading
-        assert http(f"http://127.0.0.1:{port}/api/v1/ask", {"question": question})[0] == 200
-        held.sendall(body)
-        reply = b""
-        while chunk := held.recv(65536):
-            reply += chunk
-    finally:
-        held.close()
+    status, reply = ask_beside_a_held_worker(
+        port, question, lambda: http(f"http://127.0.0.1:{port}/api/v1/ask", {"question": question})[0])
+    assert status == 200
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
 
 

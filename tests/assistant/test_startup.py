@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from assistant import create_app, processes
-from tests.assistant.support import wait_until_accepted
+from tests.assistant.support import ask_beside_a_held_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -81,19 +81,7 @@ def ask(url: str, question: str) -> dict:
 
 def ask_on_both_workers(server: Server, question: str) -> list[dict]:
     """One answer from each worker: the first request's body is held back until the second is answered."""
-    body = json.dumps({"question": question}).encode()
-    held = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    try:
-        held.sendall(b"POST /api/v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
-        wait_until_accepted(server.port)  # one worker now holds it, so the next request goes to the other
-        other = ask(server.url, question)
-        held.sendall(body)
-        reply = b""
-        while chunk := held.recv(65536):
-            reply += chunk
-    finally:
-        held.close()
+    other, reply = ask_beside_a_held_worker(server.port, question, lambda: ask(server.url, question))
     head, _, payload = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
     return [other, json.loads(payload)]
