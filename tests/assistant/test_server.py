@@ -100,16 +100,19 @@ class Output:
     """A process's output, read by a thread as it comes, so a test can wait for a line."""
 
     def __init__(self, process: subprocess.Popen):
+        self.process = process
         self.lines: list[str] = []
         threading.Thread(target=lambda: self.lines.extend(iter(process.stdout.readline, "")), daemon=True).start()
 
     def wait_for(self, found, seconds: float = 300.0):
-        """The first value of ``found(lines)`` that is not empty, polling until ``seconds`` pass."""
+        """The first value of ``found(lines)`` that is not empty, polling until ``seconds`` pass or the process ends."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             value = found(list(self.lines))
             if value:
                 return value
+            if self.process.poll() is not None:
+                break
             time.sleep(0.2)
         raise AssertionError("not in the output:\n" + "".join(self.lines[-40:]))
 

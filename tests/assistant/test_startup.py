@@ -8,29 +8,22 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
 from assistant import create_app, processes
-from tests.assistant.support import ask_beside_a_held_worker
+from tests.assistant.support import ask_beside_a_held_worker, free_port
+from tests.assistant.test_server import Output
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 QUESTION = "How do I add a new user?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(Output):
     """gunicorn -w 2 -c gunicorn.conf.py on 127.0.0.1, its output read line by line as it comes."""
 
     def __init__(self, instance: Path, **env: str):
@@ -41,20 +34,7 @@ class Server:
              "assistant:create_app()"],
             cwd=ROOT, env=dict(os.environ, ASSISTANT_INSTANCE=str(instance), **env),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=lambda: self.lines.extend(iter(self.process.stdout.readline, "")), daemon=True).start()
-
-    def wait_for(self, found, seconds: float = 300.0):
-        """The first value of ``found(lines)`` that is not empty, polling until ``seconds`` pass."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            value = found(list(self.lines))
-            if value:
-                return value
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError("not in the output:\n" + "".join(self.lines[-40:]))
+        super().__init__(self.process)
 
     def pids(self, pattern: str) -> set[int]:
         """The pids of the lines that match ``pattern``."""
