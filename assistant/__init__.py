@@ -13,8 +13,9 @@ from typing import Any
 
 from flask import Flask
 
-from . import (auth, cli, db, errors, limits, logs, notifications, outbox, payments, processes, questions, sealing,
-               tickets, worker)
+from . import auth, cli, db, errors, limits, logs, payments, processes, questions, sealing, worker
+from .tickets import outbox, store as ticket_store
+from .tickets.mail import outgoing as notifications
 from .config import DEFAULTS, instance_path
 
 
@@ -53,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None, serving: bool = True) -> Fl
     questions.init_app(app)  # the question log's writer
     notifications.init_app(app)  # checks MAIL_KEY, seals mail an older version kept in clear
     outbox.init_app(app)
-    tickets.init_app(app)
+    ticket_store.init_app(app)
     payments.init_app(app)  # the payment/PO status provider, if one is configured
     if not serving:
         return app

@@ -22,8 +22,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import db, notifications, outbox, questions
-from .tickets import store
+from . import db, questions
+from .tickets import outbox
+from .tickets.mail import outgoing as notifications
+from .tickets.store import store
 
 
 @click.group("tickets")

@@ -27,7 +27,7 @@ from flask import current_app, request
 from indexer.languages import CODES
 
 from .errors import ApiError
-from .tickets import PRIORITIES, STATUSES
+from .tickets.lifecycle import PRIORITIES, STATUSES
 
 # Characters no text field takes: C0 controls but tab and line breaks, DEL, NEL and the Unicode
 # line and paragraph separators, written as the characters themselves (JSON carries them escaped).

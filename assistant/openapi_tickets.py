@@ -4,7 +4,7 @@ from __future__ import annotations
 from indexer.languages import CODES
 
 from .openapi import ERRORS, PATHS, SCHEMAS, _error_response, _json
-from .tickets import PRIORITIES, STATUSES
+from .tickets.lifecycle import PRIORITIES, STATUSES
 
 NS = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}

@@ -20,7 +20,8 @@ import time
 from flask import current_app, session
 from sqlalchemy import Engine, func, select, update
 
-from . import db, notifications
+from . import db
+from .tickets.mail import outgoing as notifications
 from .errors import ApiError
 
 SESSION_KEY = "supplier"

@@ -19,7 +19,10 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from . import db, notifications, outbox, questions, tickets
+from . import db, questions
+from .tickets import outbox
+from .tickets.mail import outgoing as notifications
+from .tickets.store import store
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ LANES: dict[str, tuple[tuple[str, Job], ...]] = {
     "mail": (("mail", lambda app: notifications.send_due(db.engine(), app.config)),),
     "events": (("outbox", lambda app: outbox.dispatch_app()),),
     "upkeep": (
-        ("autoclose", lambda app: tickets.store().autoclose()),
+        ("autoclose", lambda app: store().autoclose()),
         ("retention", lambda app: questions.question_log().purge(float(app.config["QUESTION_RETENTION_DAYS"]))),
     ),
 }

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, send_file
 
-from .. import attachments
 from ..auth import require_bearer
 from ..contract import read_body, read_query
 from ..errors import ApiError
-from ..tickets import Ticket, store
+from ..tickets import Ticket, attachments
+from ..tickets.store import store
 from ..validation import json_body
 from .tickets import NUMBER
 

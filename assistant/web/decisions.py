@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template_string, request
 
 from ..errors import ApiError
-from ..notifications import read_decision, text
-from ..tickets import Ticket, store
+from ..tickets import Ticket
+from ..tickets.mail.outgoing import read_decision, text
+from ..tickets.store import store
 
 bp = Blueprint("decisions", __name__, url_prefix="/tickets")
 

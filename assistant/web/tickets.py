@@ -14,11 +14,12 @@ from flask import Blueprint, current_app, jsonify, request
 
 from indexer.detect import detect
 
-from .. import attachments, db, questions, sessions
+from .. import db, questions, sessions
 from ..contract import form_data, read_body
 from ..errors import ApiError
 from ..limits import tickets_budget
-from ..tickets import NewTicket, Ticket, store
+from ..tickets import NewTicket, Ticket, attachments
+from ..tickets.store import store
 from ..validation import json_body
 
 bp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets")

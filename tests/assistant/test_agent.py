@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from assistant import notifications
+from assistant.tickets.mail import outgoing as notifications
 from tests.assistant.support import matches_document
 
 pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)

@@ -29,7 +29,8 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
-from assistant import create_app, db, notifications, worker
+from assistant import create_app, db, worker
+from assistant.tickets.mail import outgoing as notifications
 from assistant.tickets import NewTicket
 
 from .support import SmtpServer, free_port

@@ -5,7 +5,8 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from assistant import db, notifications
+from assistant import db
+from assistant.tickets.mail import outgoing as notifications
 
 pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
 

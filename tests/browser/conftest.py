@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from assistant import create_app, notifications
+from assistant import create_app
+from assistant.tickets.mail import outgoing as notifications
 from tests.assistant.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from assistant import create_app, db, hooks, outbox, webhooks
+from assistant import create_app, db
+from assistant.tickets import hooks, outbox, webhooks
 from tests.assistant.support import HangingReceiver, Receiver, free_port
 
 pytestmark = pytest.mark.store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SECRET = "whsec-test-0123456789"
 UTC = dt.timezone.utc
 COLLECTED: list = []
@@ -284,7 +285,7 @@ def test_python_hooks_from_entry_points(webhook_app):
     app = webhook_app()
     registry = app.extensions["hooks"]
     registry.load_entry_points([
-        EntryPoint("collector", "tests.assistant.test_outbox", hooks.GROUP),
+        EntryPoint("collector", "tests.assistant.tickets.test_outbox", hooks.GROUP),
         EntryPoint("broken", "tests.assistant.no_such_module:hook", hooks.GROUP),
     ])
     assert registry.names() == ["hook:collector", "hook:broken"]
@@ -421,7 +422,8 @@ def test_two_dispatchers_with_their_own_engines_deliver_each_event_once(webhook_
 # A dispatcher in a process of its own whose hook says which event it has, then blocks until the process is killed.
 BLOCKED_DISPATCHER = """
 import datetime as dt, sys, threading
-from assistant import db, hooks, outbox
+from assistant import db
+from assistant.tickets import hooks, outbox
 from assistant.config import DEFAULTS
 
 def blocking(event):

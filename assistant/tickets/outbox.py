@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 from sqlalchemy import Engine, or_, select, update
 
-from . import db, hooks, webhooks
-from .clock import Clock, clock_for
+from .. import db
+from . import hooks, webhooks
+from ..clock import Clock, clock_for
 from .hooks import TicketEvent
 
 if TYPE_CHECKING:
-    from .tickets import Ticket
+    from .model import Ticket
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from assistant.business_days import add_business_days, autoclose_deadline, is_business_day, parse_holidays
+from assistant.tickets.business_days import add_business_days, autoclose_deadline, is_business_day, parse_holidays
 from assistant.config import as_list
 
 UTC = dt.timezone.utc

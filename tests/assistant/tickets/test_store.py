@@ -6,7 +6,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from assistant import db, outbox, sealing, tickets
+from assistant import db, sealing
+from assistant.tickets import lifecycle, model, outbox, store as tickets
 from assistant.errors import ApiError
 from assistant.tickets import NewTicket
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
 UTC = dt.timezone.utc
 NUMBER = re.compile(r"^CS\d{7}$")
 
-# The lifecycle, written out independently of assistant.tickets.ACTIONS:
+# The lifecycle, written out independently of assistant.lifecycle.ACTIONS:
 # (action, status before) -> status after.  Every pair not listed must be a 409.
 ALLOWED = {
     ("reply", "new"): "new",
@@ -59,7 +60,7 @@ PATHS = {
     "reopened": [("propose_solution", "Paid yesterday."), ("reject", "Not received.")],
     "closed": [("close", None)],
 }
-ALL_PAIRS = [(action, status) for action in tickets.ACTIONS for status in tickets.STATUSES]
+ALL_PAIRS = [(action, status) for action in lifecycle.ACTIONS for status in lifecycle.STATUSES]
 
 
 def new_ticket(**fields) -> NewTicket:
@@ -97,8 +98,8 @@ def count(app, table) -> int:
 
 
 def test_every_transition_is_covered_by_the_table():
-    assert set(ALLOWED) == {(a.name, s) for a in tickets.ACTIONS.values() for s in a.moves}
-    assert set(tickets.ACTIONS) == set(EVENTS)
+    assert set(ALLOWED) == {(a.name, s) for a in lifecycle.ACTIONS.values() for s in a.moves}
+    assert set(lifecycle.ACTIONS) == set(EVENTS)
 
 
 @pytest.mark.parametrize("action, status", [p for p in ALL_PAIRS if p in ALLOWED])
@@ -135,7 +136,7 @@ def test_forbidden_transition_is_a_409_and_changes_nothing(lifecycle, action, st
 def test_number_and_reference_code_format(app, ticket_store):
     ticket, reference = ticket_store.create(new_ticket())
     assert NUMBER.match(ticket.number)
-    assert len(reference) >= 10 and set(reference) <= set(tickets.REFERENCE_ALPHABET)
+    assert len(reference) >= 10 and set(reference) <= set(model.REFERENCE_ALPHABET)
     assert ticket.status == "new" and ticket.priority == "normal"
     assert [h.kind for h in ticket.history] == ["created"]
     with app.extensions["db"].connect() as conn:

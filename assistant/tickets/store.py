@@ -1,29 +1,17 @@
-"""Tickets: what a supplier raised, its lifecycle, and the store that keeps both.
+"""The ticket store: creates, reads and changes tickets, the only code that writes their tables.
 
 Every change is one transaction that updates the ticket, appends a history
 entry (actor and time), writes the outbox event(s) for the escalation hooks
 and queues the supplier's email: a crash leaves all of them or none.  A
 status change is a conditional UPDATE (``WHERE status = <the status we
 read>``), so two agents, or an agent and the auto-close, cannot both win.
-
-Lifecycle (``ACTIONS`` is the whole table; anything not in it is a 409)::
-
-    new --set_priority--> open --request_info--> info_requested --reply--> open
-    new/open/info_requested/reopened --propose_solution--> solution_proposed
-    solution_proposed --accept--> closed (accepted)
-                      --reject--> reopened --propose_solution--> ...
-                      --auto_close--> closed (auto_closed, after 4 business days)
-    any open status --close--> closed (closed_by_agent)
-    closed: terminal; open a new ticket that names it in previous_number
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import logging
-import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,164 +19,15 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import business_days, db, notifications, outbox
-from .config import DEFAULTS, as_list
-from .errors import ApiError
+from .. import db
+from ..config import DEFAULTS, as_list
+from ..errors import ApiError
+from . import business_days, outbox
+from .lifecycle import ACTIONS, PRIORITIES, Action, target
+from .mail import outgoing as notifications
+from .model import NO_TICKET, Attachment, HistoryEntry, NewTicket, Ticket, hash_reference, new_number, new_reference
 
 log = logging.getLogger(__name__)
-
-STATUSES = ("new", "open", "info_requested", "solution_proposed", "reopened", "closed")
-ACTIVE = STATUSES[:-1]
-PRIORITIES = ("business_critical", "high", "normal")  # the agent list's order
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read from an email, typed by hand
-REFERENCE_LENGTH = 12  # 60 bits
-
-
-@dataclass(frozen=True)
-class Action:
-    """One thing that can happen to a ticket: who does it, which statuses it moves, what it emits."""
-
-    name: str
-    actor: str  # supplier, agent or system
-    moves: dict[str, str]  # status before -> status after; a status not listed is refused
-    events: tuple[str, ...]  # outbox event types, in order
-    mail: str | None = None  # the supplier's notification
-    resolution: str | None = None
-    needs_message: bool = False
-
-
-ACTIONS = {a.name: a for a in (
-    Action("reply", "supplier", {"new": "new", "open": "open", "info_requested": "open", "reopened": "reopened"},
-           ("updated",), needs_message=True),
-    Action("set_priority", "agent", {s: ("open" if s == "new" else s) for s in ACTIVE}, ("updated",)),
-    Action("request_info", "agent", {s: "info_requested" for s in ("new", "open", "info_requested", "reopened")},
-           ("info_requested",), mail="info_requested", needs_message=True),
-    Action("propose_solution", "agent", {s: "solution_proposed" for s in ("new", "open", "info_requested", "reopened")},
-           ("solution_proposed",), mail="solution_proposed", needs_message=True),
-    Action("accept", "supplier", {"solution_proposed": "closed"}, ("accepted", "closed"), "closed", "accepted"),
-    Action("reject", "supplier", {"solution_proposed": "reopened"}, ("rejected",), needs_message=True),
-    Action("auto_close", "system", {"solution_proposed": "closed"}, ("closed",), "closed", "auto_closed"),
-    Action("close", "agent", {s: "closed" for s in ACTIVE}, ("closed",), "closed", "closed_by_agent"),
-)}
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One recorded change: what happened, who did it, when, and the status it left."""
-
-    kind: str  # "created" or an action name
-    actor: str
-    at: dt.datetime
-    status_from: str | None
-    status_to: str
-    message: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "at": _iso(self.at)}
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file stored with a ticket (its bytes live under a random name in the instance folder)."""
-
-    id: int
-    filename: str
-    kind: str
-    content_type: str
-    size: int
-    sha256: str
-    stored_name: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "filename": self.filename, "type": self.kind, "content_type": self.content_type,
-                "size": self.size, "sha256": self.sha256}
-
-
-@dataclass(frozen=True)
-class NewTicket:
-    """What a supplier (or an escalated question) brings; validated by the web layer."""
-
-    email: str
-    subject: str
-    description: str
-    lang: str
-    name: str | None = None
-    supplier_name: str | None = None
-    supplier_number: str | None = None
-    country: str | None = None
-    category: str | None = None
-    invoice_numbers: tuple[str, ...] = ()
-    po_numbers: tuple[str, ...] = ()
-    question: str | None = None
-    detected_lang: str | None = None
-    articles_tried: tuple[dict[str, Any], ...] = ()
-    previous_number: str | None = None
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A ticket as read from the store; ``history`` is filled only for single-ticket reads."""
-
-    id: int
-    number: str
-    email: str
-    name: str | None
-    supplier_name: str | None
-    supplier_number: str | None
-    country: str | None
-    lang: str
-    category: str | None
-    subject: str
-    description: str
-    references: dict[str, list[str]]
-    priority: str
-    status: str
-    resolution: str | None
-    question: str | None
-    detected_lang: str | None
-    articles_tried: tuple[dict[str, Any], ...]
-    previous_number: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    solution_proposed_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    attachments: tuple[Attachment, ...] = ()
-    history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The ticket as events and the API show it (never the reference code or its hash)."""
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("id", "history")}
-        data["articles_tried"] = list(self.articles_tried)
-        data["attachments"] = [a.to_dict() for a in self.attachments]
-        for name in ("created_at", "updated_at", "solution_proposed_at", "closed_at"):
-            data[name] = _iso(data[name])
-        return data
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.snapshot(), "history": [h.to_dict() for h in self.history]}
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
-def new_number() -> str:
-    """``CS`` and 7 random digits: unguessable order, nothing revealed about volume."""
-    return f"CS{secrets.randbelow(10**7):07d}"
-
-
-def new_reference() -> str:
-    """12 characters from an alphabet without look-alikes: about 60 random bits."""
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-def hash_reference(reference: str) -> str:
-    """SHA-256 of the normalised code: 60 random bits need no slow hash, only no plaintext at rest."""
-    normalised = "".join(reference.split()).replace("-", "").upper()
-    return hashlib.sha256(normalised.encode()).hexdigest()
-
-
-_NO_TICKET = hash_reference("no ticket has this code")
 
 
 @dataclass(frozen=True)
@@ -267,7 +106,7 @@ class TicketStore:
             row = conn.execute(select(db.tickets.c.id, db.tickets.c.key_hash)
                                .where(db.tickets.c.number == number)).first()
             given = hash_reference(reference or "")
-            matches = hmac.compare_digest(given, row.key_hash if row else _NO_TICKET)
+            matches = hmac.compare_digest(given, row.key_hash if row else NO_TICKET)
             return self._load(conn, row.id, history=True) if row and matches and reference else None
 
     def recent_for(self, email: str, limit: int = 5) -> list[Ticket]:
@@ -335,9 +174,9 @@ class TicketStore:
                 raise ApiError(404, f"No ticket {number}.")
             if proposal is not None and ticket.solution_proposed_at != proposal:
                 raise ApiError(409, f"Ticket {number} has a newer proposed solution.", "stale_proposal")
-            target = _target(action, ticket)
+            status = target(action, ticket)
             with self.engine.begin() as conn:
-                if not self._move(conn, ticket, action, target, priority, now):
+                if not self._move(conn, ticket, action, status, priority, now):
                     continue  # changed under us: read it again and re-check
                 _insert_files(conn, ticket.id, files, now)
                 after = self._load(conn, ticket.id)
@@ -407,18 +246,6 @@ class TicketStore:
         if closed:
             log.info("auto-closed %d ticket(s)", len(closed))
         return closed
-
-
-def _target(action: Action, ticket: Ticket) -> str:
-    """The status ``action`` leads to from the ticket's status, or the 409 that explains why not."""
-    if ticket.status == "closed":
-        raise ApiError(409, f"Ticket {ticket.number} is closed and cannot be reopened. Open a new ticket and give "
-                            f"{ticket.number} as previous_number.", "ticket_closed", previous_number=ticket.number)
-    if ticket.status not in action.moves:
-        allowed = ", ".join(action.moves)
-        raise ApiError(409, f"Ticket {ticket.number} is {ticket.status}: '{action.name}' is only possible when it is "
-                            f"{allowed}.", "invalid_transition", ticket_status=ticket.status)
-    return action.moves[ticket.status]
 
 
 def _insert_files(conn, ticket_id: int, files, now: dt.datetime) -> None:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant import db
-from assistant.attachments import display_name, sniff
-from assistant.tickets import TicketStore
+from assistant.tickets.attachments import display_name, sniff
+from assistant.tickets.store import TicketStore
 
 pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
 

@@ -34,12 +34,12 @@ from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Engine, case, select, update
 
-from . import db, sealing
-from .clock import Clock, clock_for
-from .mail_messages import MESSAGES
+from ... import db, sealing
+from ...clock import Clock, clock_for
+from .messages import MESSAGES
 
 if TYPE_CHECKING:
-    from .tickets import Ticket
+    from ..model import Ticket
 
 log = logging.getLogger(__name__)
 

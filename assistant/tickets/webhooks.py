@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from .config import as_list
+from ..config import as_list
 from .hooks import TicketEvent
 
 SIGNATURE_HEADER = "X-Procuree-Signature"

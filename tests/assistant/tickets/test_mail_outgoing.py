@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from assistant import create_app, db, notifications
-from assistant.mail_messages import MESSAGES
+from assistant import create_app, db
+from assistant.tickets.mail import outgoing as notifications
+from assistant.tickets.mail.messages import MESSAGES
 from tests.assistant.support import SmtpServer
 
 pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 LANGS = ["en", "fr", "de", "ko", "zh-Hans", "zh-Hant"]
 UTC = dt.timezone.utc
@@ -67,7 +68,7 @@ def test_the_confirmation_tells_to_keep_subject_number_and_reference(app, client
 
 def test_without_smtp_mail_is_kept_and_logged_without_the_address(app, client, raise_ticket, caplog):
     raise_ticket(email="private.person@example.com")
-    with caplog.at_level(logging.DEBUG, logger="assistant.notifications"):
+    with caplog.at_level(logging.DEBUG, logger="assistant.tickets.mail.outgoing"):
         assert notifications.send_due(app.extensions["db"], app.config) == 1
     info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert info and not any("private.person" in line for line in info)
@@ -334,7 +335,7 @@ def test_message_ids_stay_unique_when_the_random_module_is_seeded():
     the mail table refuses duplicates, and a repeat would be a 500 for the supplier."""
     import random
 
-    from assistant.notifications import new_message_id
+    from assistant.tickets.mail.outgoing import new_message_id
 
     random.seed(7)
     first = new_message_id("Procuree <procuree@example.com>")

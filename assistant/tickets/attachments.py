@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from .errors import ApiError
+from ..errors import ApiError
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
