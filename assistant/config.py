@@ -81,6 +81,19 @@ DEFAULTS = {
     "RATE_LIMIT_TICKETS": "20 per minute;200 per hour",  # POST /api/v1/tickets per client address (each sends mail)
     "TICKETS_PER_ADDRESS_PER_HOUR": 10,  # new tickets (each emails the supplier) for one address; 429 beyond
     "RATE_LIMIT_SESSION": "10 per minute;60 per hour",  # session codes asked and tried per client address
+    # Mail in: suppliers' replies (see the README's "Replies by email" section)
+    "INBOUND_TOKEN": "",  # bearer token of POST /api/v1/inbound/email (a provider's webhook, a Postfix pipe); empty: it answers 401
+    "INBOUND_PROCESS_AT_ONCE": True,  # match and apply a message as soon as it is stored; false: the worker's inbound lane does
+    "AUTO_ANSWER_MINUTES": 60,  # at most one automatic answer (closed ticket, reject without comment) per address and ticket in this time
+    "IMAP_HOST": "",  # a mailbox polled for suppliers' mail; empty: none
+    "IMAP_PORT": 993,
+    "IMAP_SSL": True,  # implicit TLS (port 993); false: plain, upgraded with STARTTLS when IMAP_STARTTLS
+    "IMAP_STARTTLS": False,
+    "IMAP_USERNAME": "",
+    "IMAP_PASSWORD": "",
+    "IMAP_FOLDER": "INBOX",  # where suppliers' mail arrives
+    "IMAP_DONE_FOLDER": "Procuree-Processed",  # a message is moved here once stored (the folder is created if missing)
+    "IMAP_POLL_SECONDS": 60,  # the worker's imap lane polls this often
     # The supplier chat (see the README's "The supplier chat" section)
     "EMBED_ORIGINS": [],  # portals allowed to frame the chat through widget.js (CSP frame-ancestors), e.g. ["https://portal.example.com"]
     "PAYMENTS_PROVIDER": "",  # an `assistant.payments` entry point; empty: "csv" when PAYMENTS_CSV is set, else not connected
