@@ -24,7 +24,7 @@ from flask.cli import with_appcontext
 
 from . import db, questions
 from .tickets import outbox
-from .tickets.mail import outgoing as notifications
+from .tickets.mail import inbox, incoming, outgoing as notifications
 from .tickets.store import store
 
 
@@ -86,7 +86,7 @@ UNREADABLE = "(this MAIL_KEY does not open it: it was sealed under another key)"
 
 @click.group("mail")
 def mail_group() -> None:
-    """The supplier emails in the mail table."""
+    """The supplier emails: those queued to send, and those received."""
 
 
 @mail_group.command("pending")
@@ -108,6 +108,38 @@ def mail_pending(to: str | None) -> None:
         if mail.last_error:
             click.echo(f"Last error: {mail.last_error}")
         click.echo("\n" + (mail.body if mail.body is not None else UNREADABLE))
+
+
+@mail_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--lmtp", is_flag=True, help="Speak LMTP (what Postfix's lmtp transport delivers with) instead of SMTP.")
+@with_appcontext
+def mail_serve(host: str, port: int, lmtp: bool) -> None:
+    """Receive suppliers' replies from a mail server: each is stored, then matched to its ticket."""
+    from .tickets.mail import smtp  # aiosmtpd only where mail is received
+
+    click.echo(f"receiving mail by {'LMTP' if lmtp else 'SMTP'} on {host}:{port}; Ctrl-C stops")
+    smtp.serve(current_app._get_current_object(), host, port, lmtp)
+
+
+@mail_group.command("process")
+@with_appcontext
+def mail_process() -> None:
+    """Process every received mail not processed yet (what the worker's inbound lane does every round)."""
+    click.echo(f"processed {incoming.process_due(current_app._get_current_object())} received mail(s)")
+
+
+@mail_group.command("received")
+@click.option("--state", type=click.Choice(inbox.STATES), default="review", show_default=True)
+@with_appcontext
+def mail_received(state: str) -> None:
+    """List received mails in one state: by default the review list (no code, another sender, no ticket)."""
+    found, total = inbox.listing(db.engine(), state, limit=200)
+    click.echo(f"{total} mail(s) {state}")
+    for mail in found:
+        click.echo(f"{mail.id:>6}  {mail.received_at.isoformat(timespec='seconds')}  {mail.sender or '-'}  "
+                   f"{mail.ticket_number or '-'}  {mail.reason or ''}  {mail.subject or ''}")
 
 
 def init_app(app: Flask) -> None:

@@ -28,6 +28,7 @@ from indexer.languages import CODES
 
 from .errors import ApiError
 from .tickets.lifecycle import PRIORITIES, STATUSES
+from .tickets.mail.inbox import STATES as INBOUND_STATES
 
 # Characters no text field takes: C0 controls but tab and line breaks, DEL, NEL and the Unicode
 # line and paragraph separators, written as the characters themselves (JSON carries them escaped).
@@ -142,6 +143,9 @@ BODIES: dict[str, dict] = {
     "AgentMessage": {"required": ["message"], "properties": {
         "message": text(MESSAGE, required=True), "agent": text(80, single_line=True)}},
     "AgentNote": {"properties": {"message": text(MESSAGE), "agent": text(80, single_line=True)}},
+    "InboundApply": {"required": ["number"], "properties": {
+        "number": {"type": "string", "pattern": "^[Cc][Ss][0-9]{7}$", "description": "The ticket the mail is a reply to"},
+        "agent": text(80, single_line=True)}},
 }
 
 QUERIES: dict[str, dict] = {
@@ -157,6 +161,11 @@ QUERIES: dict[str, dict] = {
         "priority": one_of(PRIORITIES, required=True),
         "email": email(required=True),
         "q": text(200, single_line=True) | {"type": "string"},
+        "limit": whole_number(1, 200, 50),
+        "offset": whole_number(0, 10**9, 0),
+    }},
+    "InboundQuery": {"properties": {
+        "state": one_of(INBOUND_STATES, required=True),
         "limit": whole_number(1, 200, 50),
         "offset": whole_number(0, 10**9, 0),
     }},

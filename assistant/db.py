@@ -79,6 +79,7 @@ tickets = Table(
     Column("id", Integer, primary_key=True),
     Column("number", String(9), nullable=False, unique=True),
     Column("key_hash", String(64), nullable=False),  # SHA-256 of the reference code
+    Column("reference_sealed", Text),  # the code sealed under MAIL_KEY, so every later mail can repeat it
     Column("email", String(254), nullable=False, index=True),
     Column("name", String(200)),
     Column("supplier_name", String(200)),
@@ -112,6 +113,7 @@ ticket_history = Table(
     Column("status_to", String(20), nullable=False),
     Column("message", Text),
     Column("at", UtcDateTime, nullable=False),
+    Column("via", String(16)),  # "email" when the change came by mail; empty: the web or the API
 )
 
 attachments = Table(
@@ -168,6 +170,26 @@ mail = Table(
     Column("kept_at", UtcDateTime),  # no SMTP configured: kept here and logged
     Column("message_id", String(255), unique=True, index=True),  # drawn when queued: a retry re-sends the same one
     Column("in_reply_to", String(255)),  # the Message-ID of the ticket's first mail: one thread per ticket
+    *_delivery_columns(),
+)
+
+inbound_mail = Table(
+    "inbound_mail", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", String(300), nullable=False, unique=True),  # the Message-ID, else the raw bytes' SHA-256
+    Column("message_id", String(255)),
+    Column("via", String(8), nullable=False),  # http, smtp, lmtp, imap
+    Column("recipients", JSON, nullable=False),  # the envelope's RCPT TO, when the transport gives it
+    Column("raw", LargeBinary, nullable=False),  # the whole message, sealed under MAIL_KEY (it quotes reference codes)
+    Column("size", Integer, nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # received, applied, review, automated, answered, dismissed
+    Column("reason", String(40)),  # why it waits for review or changed nothing
+    Column("from_addr", String(254)),
+    Column("subject", String(300)),  # reference codes blanked out
+    Column("text", Text),  # the supplier's new text, without quotes and signature, codes blanked out
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
+    Column("action", String(32)),  # what it did to the ticket: reply, accept, reject
+    Column("processed_at", UtcDateTime),
     *_delivery_columns(),
 )
 

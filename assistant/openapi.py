@@ -201,6 +201,7 @@ SCHEMAS: dict[str, dict] = {
 SECURITY_SCHEMES: dict[str, dict] = {
     "adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN from configuration"},
     "agentToken": {"type": "http", "scheme": "bearer", "description": "AGENT_TOKEN from configuration"},
+    "inboundToken": {"type": "http", "scheme": "bearer", "description": "INBOUND_TOKEN from configuration"},
     "editorSession": {"type": "apiKey", "in": "cookie", "name": "session",
                       "description": "Set by /editors/login; read-only access to the report"},
 }

@@ -42,7 +42,8 @@ SCHEMAS.update({
         "content_type": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"}}},
     "HistoryEntry": {"type": "object", "required": ["kind", "actor", "at", "status_to"], "properties": {
         "kind": {"type": "string"}, "actor": {"type": "string"}, "at": TIME,
-        "status_from": NS, "status_to": {"enum": list(STATUSES)}, "message": NS}},
+        "status_from": NS, "status_to": {"enum": list(STATUSES)}, "message": NS,
+        "via": {"enum": ["email", None], "description": "email: the change arrived by mail; null: the web or the API"}}},
     "TicketSnapshot": {"type": "object", "required": list(TICKET), "properties": TICKET},
     "Ticket": {"type": "object", "required": [*TICKET, "history"], "properties": {
         **TICKET, "history": {"type": "array", "items": {"$ref": "#/components/schemas/HistoryEntry"}}}},
@@ -127,4 +128,54 @@ PATHS.update({
     "/tickets/{number}/reject": {"get": {"summary": "Emailed link: confirm rejecting", **DECISION, "responses": {"200": HTML, "409": STALE}},
                                  "post": {"summary": "Reject with a comment (form post)", **DECISION,
                                           "responses": {"200": HTML, "409": STALE, "422": MISSING_COMMENT}}},
+})
+
+# --- mail in: the inbound endpoint and the agents' review list --------------------------------
+
+INBOUND_AUTH = "Needs the header Authorization: Bearer <INBOUND_TOKEN>."
+MAIL_ID = {"name": "mail_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SCHEMAS.update({
+    "InboundMail": {"type": "object", "required": ["id", "received_at", "via", "state"], "properties": {
+        "id": {"type": "integer"}, "received_at": TIME, "via": {"enum": ["http", "smtp", "lmtp", "imap"]},
+        "state": {"enum": ["received", "applied", "review", "automated", "declined", "dismissed"],
+                  "description": "received: stored, not processed yet; review: waits for an agent (see reason)"},
+        "reason": {**NS, "description": "no_ticket, unknown_ticket, no_reference_code, sender_not_ticket_address, "
+                                        "awaiting_decision, ticket_closed, reject_without_comment, stale_decision, "
+                                        "nothing_new, auto_reply, bounce, ..."},
+        "from": NS, "subject": NS, "text": {**NS, "description": "The new text, without quotes and signature"},
+        "ticket_number": NS, "action": NS, "error": NS}},
+    "InboundList": {"type": "object", "required": ["total", "limit", "offset", "emails"], "properties": {
+        "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+        "emails": {"type": "array", "items": {"$ref": "#/components/schemas/InboundMail"}}}},
+    "InboundReceipt": {"type": "object", "required": ["id", "duplicate", "state"], "properties": {
+        "id": {"type": "integer"}, "duplicate": {"type": "boolean"}, "state": {"type": "string"}, "reason": NS,
+        "ticket_number": NS}},
+})
+
+
+def _review(summary: str, body: str | None = None, **extra) -> dict:
+    operation = _op(summary, "The received mail", "InboundMail", body, **{
+        "401": UNAUTHORISED, "404": _error_response("No such mail (or ticket)"),
+        "409": _error_response("The mail no longer waits for review, or the ticket takes no reply")})
+    return {**operation, "parameters": [MAIL_ID], "description": AGENT_AUTH, "security": [{"agentToken": []}], **extra}
+
+
+PATHS.update({
+    "/api/v1/inbound/email": {"post": {
+        "summary": "Receive a supplier's email (raw RFC 5322, as a provider's inbound webhook or a Postfix pipe sends it)",
+        "description": INBOUND_AUTH + " Answers 202 once the message is stored; the same Message-ID again is a duplicate.",
+        "requestBody": {"required": True, "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"202": {"description": "Stored (and processed, with INBOUND_PROCESS_AT_ONCE)",
+                              "content": _json("InboundReceipt")},
+                      "400": _error_response("Empty body"), "401": UNAUTHORISED, "413": ERRORS["413"],
+                      "415": _error_response("Not message/rfc822")}}},
+    "/api/v1/agent/inbound": {"get": {
+        **_op("Received emails, oldest first; state=review is the review list", "Emails", "InboundList",
+              **{"401": UNAUTHORISED}),
+        "description": AGENT_AUTH, "security": [{"agentToken": []}], "x-query": "InboundQuery"}},
+    "/api/v1/agent/inbound/{mail_id}": {"get": _review("One received email")},
+    "/api/v1/agent/inbound/{mail_id}/apply": {"post": _review("Vouch for a reviewed email: it becomes the reply on a ticket",
+                                                              "InboundApply")},
+    "/api/v1/agent/inbound/{mail_id}/dismiss": {"post": _review("Take an email off the review list", "AgentNote",
+                                                                **{"x-optional-body": True})},
 })

@@ -45,3 +45,16 @@ def unseal(key: str, token: str) -> str:
         return _fernet(key).decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError):
         raise Unreadable("the body cannot be opened with MAIL_KEY (sealed under another key?)") from None
+
+
+def seal_bytes(key: str, data: bytes) -> bytes:
+    """``data`` (a whole received email) encrypted and authenticated under ``key``."""
+    return _fernet(key).encrypt(data)
+
+
+def unseal_bytes(key: str, token: bytes) -> bytes:
+    """The bytes ``seal_bytes`` sealed; Unreadable when ``key`` is not the one that sealed them."""
+    try:
+        return _fernet(key).decrypt(bytes(token))
+    except InvalidToken:
+        raise Unreadable("the message cannot be opened with MAIL_KEY (sealed under another key?)") from None

@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
 
 from . import db, questions
 from .tickets import outbox
-from .tickets.mail import outgoing as notifications
+from .tickets.mail import inbox, incoming, outgoing as notifications
 from .tickets.store import store
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,35 @@ Job = Callable[[Flask], object]
 LANES: dict[str, tuple[tuple[str, Job], ...]] = {
     "mail": (("mail", lambda app: notifications.send_due(db.engine(), app.config)),),
     "events": (("outbox", lambda app: outbox.dispatch_app()),),
+    "inbound": (("inbound", lambda app: incoming.process_due(app)),),
+    "imap": (("imap", lambda app: poll_mailbox(app)),),
     "upkeep": (
         ("autoclose", lambda app: store().autoclose()),
         ("retention", lambda app: questions.question_log().purge(float(app.config["QUESTION_RETENTION_DAYS"]))),
     ),
 }
+
+
+def poll_mailbox(app: Flask):
+    """Every IMAP_POLL_SECONDS (when IMAP_HOST is set), store what arrived in the mailbox, then process it.
+
+    Each stored message leaves the mailbox (IMAP_DONE_FOLDER) only once it is
+    in the database; several workers polling at once store a message twice at
+    worst, which its Message-ID turns into one.
+    """
+    if not app.config["IMAP_HOST"]:
+        return None
+    now, last = time.monotonic(), app.extensions.get("imap_polled_at")
+    if last is not None and now - last < float(app.config["IMAP_POLL_SECONDS"]):
+        return None
+    app.extensions["imap_polled_at"] = now
+    from .tickets.mail import imap  # imapclient only where a mailbox is polled
+
+    report = imap.poll(imap.ImapSettings.from_config(app.config),
+                       deliver=lambda raw: inbox.store(db.engine(), app.config, raw, "imap"))
+    if report.stored and app.config["INBOUND_PROCESS_AT_ONCE"]:
+        incoming.process_due(app)
+    return report
 
 
 def run_lane(app: Flask, lane: str) -> None:

@@ -21,6 +21,7 @@ class HistoryEntry:
     status_from: str | None
     status_to: str
     message: str | None = None
+    via: str | None = None  # "email": the change arrived by mail
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "at": _iso(self.at)}

@@ -12,14 +12,16 @@ import datetime as dt
 import hmac
 import logging
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import Any
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, case, func, or_, select, update
+from sqlalchemy import Connection, Engine, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import db
+from .. import db, sealing
 from ..config import DEFAULTS, as_list
 from ..errors import ApiError
 from . import business_days, outbox
@@ -28,6 +30,8 @@ from .mail import outgoing as notifications
 from .model import NO_TICKET, Attachment, HistoryEntry, NewTicket, Ticket, hash_reference, new_number, new_reference
 
 log = logging.getLogger(__name__)
+
+AUTO_ANSWERS = ("closed_reply", "reject_comment_needed")  # mails sent in answer to a mail, never to a person's action
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Settings:
     holidays: frozenset[dt.date] = frozenset()
     timezone: str = "UTC"
     mail_from: str = DEFAULTS["MAIL_FROM"]  # the domain of the mails' Message-IDs
+    reply_template: str = "procuree+{number}@localhost"  # where a ticket's replies go (mail.outgoing.reply_template)
+    auto_answer_minutes: float = 60  # at most one automatic answer per address and ticket in this time
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -51,7 +57,12 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError, TypeError):
             raise ValueError(f"BUSINESS_TIMEZONE {zone!r} is not an IANA time zone such as Europe/Paris") from None
         return cls(config["PUBLIC_URL"], config["SECRET_KEY"], config["MAIL_KEY"], int(config["AUTOCLOSE_BUSINESS_DAYS"]),
-                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), zone, config["MAIL_FROM"])
+                   business_days.parse_holidays(as_list(config["HOLIDAYS"])), zone, config["MAIL_FROM"],
+                   notifications.reply_template(config), float(config["AUTO_ANSWER_MINUTES"]))
+
+    def reply_address(self, number: str) -> str:
+        """The bare address a reply about ticket ``number`` goes to."""
+        return parseaddr(self.reply_template.replace("{number}", number))[1]
 
 
 class TicketStore:
@@ -87,6 +98,7 @@ class TicketStore:
         values = {k: v for k, v in asdict(new).items() if k not in ("invoice_numbers", "po_numbers")}
         values.update(
             number=number, key_hash=hash_reference(reference), priority="normal", status="new",
+            reference_sealed=sealing.seal(self.settings.mail_key, reference),
             refs={"invoice_numbers": list(new.invoice_numbers), "po_numbers": list(new.po_numbers)},
             articles_tried=list(new.articles_tried), created_at=now, updated_at=now,
         )
@@ -151,7 +163,7 @@ class TicketStore:
         entries = ()
         if history:
             h = db.ticket_history
-            entries = tuple(HistoryEntry(r.kind, r.actor, r.at, r.status_from, r.status_to, r.message)
+            entries = tuple(HistoryEntry(r.kind, r.actor, r.at, r.status_from, r.status_to, r.message, r.via)
                             for r in conn.execute(select(h).where(h.c.ticket_id == ticket_id).order_by(h.c.id)))
         return _ticket(row, files, entries)
 
@@ -159,11 +171,14 @@ class TicketStore:
 
     def apply(self, number: str, action_name: str, actor: str | None = None, message: str | None = None,
               priority: str | None = None, files=(), now: dt.datetime | None = None,
-              proposal: dt.datetime | None = None) -> Ticket:
+              proposal: dt.datetime | None = None, via: str | None = None,
+              within: Callable[[Connection], None] | None = None) -> Ticket:
         """Do ``action_name`` to the ticket; 404 if it does not exist, 409 if its status forbids it.
 
         ``proposal``, when given, must still be the ticket's solution_proposed_at
-        (auto-close acts on the proposal it checked, never on a newer one).
+        (auto-close and a decision by mail act on the proposal they checked, never
+        on a newer one).  ``via`` ("email") is recorded with the change; ``within(conn)``
+        runs in the change's transaction (an inbound mail is settled with the reply it carries).
         """
         action, now = ACTIONS[action_name], now or db.utcnow()
         if action.name == "set_priority" and priority not in PRIORITIES:
@@ -180,8 +195,11 @@ class TicketStore:
                     continue  # changed under us: read it again and re-check
                 _insert_files(conn, ticket.id, files, now)
                 after = self._load(conn, ticket.id)
-                self._record(conn, after, action.name, actor or action.actor, ticket.status, message, now, action.events)
+                self._record(conn, after, action.name, actor or action.actor, ticket.status, message, now,
+                             action.events, via)
                 self._notify(conn, after, action, message, now)
+                if within is not None:
+                    within(conn)
             return self.get(number)
         raise ApiError(409, f"Ticket {number} is changing right now; please try again.")
 
@@ -200,23 +218,56 @@ class TicketStore:
         return changed.rowcount == 1
 
     def _record(self, conn, ticket: Ticket, kind: str, actor: str, before: str | None, message: str | None,
-                now: dt.datetime, events: tuple[str, ...]) -> None:
+                now: dt.datetime, events: tuple[str, ...], via: str | None = None) -> None:
         conn.execute(db.ticket_history.insert().values(
             ticket_id=ticket.id, kind=kind, actor=actor, status_from=before, status_to=ticket.status,
-            message=message, at=now,
+            message=message, at=now, via=via,
         ))
-        change = {"action": kind, "actor": actor, "from": before, "to": ticket.status, "message": message}
+        change = {"action": kind, "actor": actor, "from": before, "to": ticket.status, "message": message, "via": via}
         for event_type in events:
             outbox.enqueue(conn, event_type, ticket, change, now)
 
     def _notify(self, conn, ticket: Ticket, action: Action, message: str | None, now: dt.datetime) -> None:
-        if not action.mail:
-            return
-        links = None
-        if action.mail == "solution_proposed":
-            links = notifications.decision_links(self.settings.public_url, self.settings.secret_key, ticket)
-        mail = notifications.ticket_mail(action.mail, ticket, days=self.settings.autoclose_days, message=message, links=links)
-        notifications.queue(conn, mail, now, self.settings.mail_key, self.settings.mail_from)
+        if action.mail:
+            self._mail(conn, action.mail, ticket, now, message)
+
+    def _mail(self, conn, kind: str, ticket: Ticket, now: dt.datetime, message: str | None = None) -> None:
+        """Queue the ``kind`` mail about ``ticket``, with its number, code and (where they belong) decision links."""
+        s, reference = self.settings, self._reference(conn, ticket.id)
+        links = notifications.decision_links(s.public_url, s.secret_key, ticket, s.reply_address(ticket.number),
+                                             reference) if ticket.status == "solution_proposed" else None
+        mail = notifications.ticket_mail(kind, ticket, days=s.autoclose_days, reference=reference, message=message,
+                                         links=links)
+        notifications.queue(conn, mail, now, s.mail_key, s.mail_from)
+
+    def _reference(self, conn, ticket_id: int) -> str | None:
+        """The ticket's reference code, unsealed; None for a ticket older than sealed codes or sealed under another key."""
+        sealed = conn.execute(select(db.tickets.c.reference_sealed).where(db.tickets.c.id == ticket_id)).scalar()
+        try:
+            return sealing.unseal(self.settings.mail_key, sealed) if sealed else None
+        except sealing.Unreadable:
+            log.warning("ticket %d: its reference code is sealed under another MAIL_KEY; its mails go without it", ticket_id)
+            return None
+
+    def answer_automatically(self, ticket: Ticket, kind: str, now: dt.datetime | None = None) -> bool:
+        """Queue the automatic answer ``kind`` to a mail about ``ticket``, unless its address had one about it lately.
+
+        Only ever to the ticket's own address (never to a sender who may be
+        forged), and at most one per address and ticket in AUTO_ANSWER_MINUTES, whatever
+        its kind: if the other side is a robot that slipped past the
+        auto-reply checks, two programs still cannot keep answering each other.
+        """
+        now = now or db.utcnow()
+        since = now - dt.timedelta(minutes=self.settings.auto_answer_minutes)
+        m = db.mail.c
+        with self.engine.begin() as conn:
+            recent = conn.execute(select(func.count()).select_from(db.mail).where(
+                (m.ticket_id == ticket.id) & (m.to_addr == ticket.email) & m.kind.in_(AUTO_ANSWERS) & (m.created_at >= since)
+            )).scalar_one()
+            if recent:
+                return False
+            self._mail(conn, kind, ticket, now)
+        return True
 
     # --- auto-close ----------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The support agents' API: list and filter tickets, set priority, ask, propose, close.
+"""The support agents' API: list and filter tickets, set priority, ask, propose, close; review received mail.
 
 Every route needs ``Authorization: Bearer <AGENT_TOKEN>``; the token is
 compared in constant time, and an empty AGENT_TOKEN turns the API off.
@@ -10,7 +10,9 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 from ..auth import require_bearer
 from ..contract import read_body, read_query
 from ..errors import ApiError
+from .. import db
 from ..tickets import Ticket, attachments
+from ..tickets.mail import inbox, incoming
 from ..tickets.store import store
 from ..validation import json_body
 from .tickets import NUMBER
@@ -30,7 +32,9 @@ def list_tickets():
 
 @bp.get("/tickets/<number>")
 def show(number: str):
-    return jsonify(_ticket(number).to_dict())
+    """The ticket, its history, and every email received about it (its inbound history)."""
+    ticket = _ticket(number)
+    return jsonify({**ticket.to_dict(), "emails": [m.to_dict() for m in inbox.for_ticket(db.engine(), ticket.id)]})
 
 
 @bp.post("/tickets/<number>/priority")
@@ -81,3 +85,36 @@ def _apply(number: str, data: dict, action: str, priority: str | None = None):
     changed = store().apply(ticket.number, action, actor=f"agent:{agent}" if agent else "agent",
                             message=message, priority=priority)
     return jsonify(changed.to_dict())
+
+
+@bp.get("/inbound")
+def list_inbound():
+    """Received emails, oldest first; ``state=review`` is the review list (no code, another sender, no ticket)."""
+    query = read_query("InboundQuery")
+    found, total = inbox.listing(db.engine(), query["state"], query["limit"], query["offset"])
+    return jsonify({"total": total, "limit": query["limit"], "offset": query["offset"],
+                    "emails": [m.to_dict() for m in found]})
+
+
+@bp.get("/inbound/<int:mail_id>")
+def show_inbound(mail_id: int):
+    found = inbox.get(db.engine(), mail_id)
+    if found is None:
+        raise ApiError(404, f"No received mail {mail_id}.")
+    return jsonify(found.to_dict())
+
+
+@bp.post("/inbound/<int:mail_id>/apply")
+def apply_inbound(mail_id: int):
+    """The agent vouches for a reviewed mail: its text and files become the supplier's reply on ``number``."""
+    data = read_body("InboundApply", json_body())
+    number = data["number"].upper()
+    incoming.apply_reviewed(current_app._get_current_object(), mail_id, number, data.get("agent"))
+    return jsonify(inbox.get(db.engine(), mail_id).to_dict())
+
+
+@bp.post("/inbound/<int:mail_id>/dismiss")
+def dismiss_inbound(mail_id: int):
+    data = read_body("AgentNote", json_body()) if request.content_length else {}
+    incoming.dismiss(current_app._get_current_object(), mail_id, data.get("agent"))
+    return jsonify(inbox.get(db.engine(), mail_id).to_dict())

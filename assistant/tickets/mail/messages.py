@@ -35,6 +35,7 @@ Please answer in Procuree or reply to this email, keeping the subject and the ti
 Does it solve your problem?
 Accept the solution (the ticket closes): {accept_url}
 Reject the solution (tell us why; the ticket reopens): {reject_url}
+Or answer by email: accept {accept_mailto} — reject {reject_mailto}
 
 If you neither accept nor reject it within {days} business days, the ticket closes automatically.""",
         "closed.subject": "[{number}] Ticket closed: {subject}",
@@ -57,6 +58,18 @@ It is valid for {minutes} minutes. If you did not ask for it, ignore this email.
         "page.rejected": "Thank you. Ticket {number} is open again; an agent will contact you.",
         "page.stale": "This link is no longer valid: the ticket has changed since the solution was proposed.",
         "page.comment_required": "Please tell us why the solution does not help.",
+        "ticket_footer": """Ticket number: {number}
+Reference code: {reference}""",
+        "mailto.accept_body": "I accept the proposed solution. Just press Send.",
+        "mailto.reject_body": "Write above this line why the solution does not solve your problem, then press Send.",
+        "closed_reply.subject": "[{number}] This ticket is closed: {subject}",
+        "closed_reply.body": """We received your email about ticket {number} ("{subject}"). That ticket is closed, and a closed ticket cannot be reopened, so your message was not added to it.
+
+If you still need help, open a new ticket in Procuree and mention {number}; the agent will see the earlier ticket.""",
+        "reject_comment_needed.subject": "[{number}] Please tell us why the solution does not help: {subject}",
+        "reject_comment_needed.body": """We received your rejection of the solution proposed for ticket {number} ("{subject}"), but without a comment. To reject it, tell us why it does not solve your problem: write your comment in a reply to this email, or use this link: {reject_mailto}
+
+The ticket keeps the proposed solution until then.""",
     },
     "fr": {
         "hello": "Bonjour,",
@@ -86,6 +99,7 @@ Merci de répondre dans Procuree ou à cet e-mail, sans modifier l'objet ni le n
 Cette solution résout-elle votre problème ?
 Accepter la solution (le ticket sera clôturé) : {accept_url}
 Refuser la solution (dites-nous pourquoi ; le ticket sera rouvert) : {reject_url}
+Ou répondez par e-mail : accepter {accept_mailto} — refuser {reject_mailto}
 
 Sans réponse de votre part sous {days} jours ouvrés, le ticket sera clôturé automatiquement.""",
         "closed.subject": "[{number}] Ticket clôturé : {subject}",
@@ -108,6 +122,18 @@ Il est valable {minutes} minutes. Si vous ne l'avez pas demandé, ignorez cet e-
         "page.rejected": "Merci. Le ticket {number} est rouvert ; un agent va vous recontacter.",
         "page.stale": "Ce lien n'est plus valable : le ticket a changé depuis la proposition de solution.",
         "page.comment_required": "Dites-nous pourquoi la solution ne vous aide pas.",
+        "ticket_footer": """Numéro de ticket : {number}
+Code de référence : {reference}""",
+        "mailto.accept_body": "J'accepte la solution proposée. Il suffit de cliquer sur Envoyer.",
+        "mailto.reject_body": "Écrivez au-dessus de cette ligne pourquoi la solution ne résout pas votre problème, puis cliquez sur Envoyer.",
+        "closed_reply.subject": "[{number}] Ce ticket est clôturé : {subject}",
+        "closed_reply.body": """Nous avons bien reçu votre e-mail concernant le ticket {number} (« {subject} »). Ce ticket est clôturé et un ticket clôturé ne peut pas être rouvert : votre message n'y a donc pas été ajouté.
+
+Si vous avez encore besoin d'aide, ouvrez un nouveau ticket dans Procuree en indiquant le numéro {number} ; l'agent retrouvera ainsi l'ancien ticket.""",
+        "reject_comment_needed.subject": "[{number}] Dites-nous pourquoi la solution ne convient pas : {subject}",
+        "reject_comment_needed.body": """Nous avons reçu votre refus de la solution proposée pour le ticket {number} (« {subject} »), mais sans commentaire. Pour la refuser, expliquez-nous pourquoi elle ne résout pas votre problème : répondez à cet e-mail avec votre commentaire, ou utilisez ce lien : {reject_mailto}
+
+D'ici là, la solution proposée reste en attente sur le ticket.""",
     },
     "de": {
         "hello": "Guten Tag,",
@@ -137,6 +163,7 @@ Bitte antworten Sie in Procuree oder auf diese E-Mail und lassen Sie dabei Betre
 Ist Ihr Problem damit gelöst?
 Lösung annehmen (das Ticket wird geschlossen): {accept_url}
 Lösung ablehnen (bitte mit Begründung; das Ticket wird wieder geöffnet): {reject_url}
+Oder per E-Mail antworten: annehmen {accept_mailto} — ablehnen {reject_mailto}
 
 Wenn Sie die Lösung innerhalb von {days} Werktagen weder annehmen noch ablehnen, wird das Ticket automatisch geschlossen.""",
         "closed.subject": "[{number}] Ticket geschlossen: {subject}",
@@ -159,6 +186,18 @@ Er ist {minutes} Minuten gültig. Falls Sie ihn nicht angefordert haben, ignorie
         "page.rejected": "Vielen Dank. Das Ticket {number} ist wieder geöffnet; ein Mitarbeiter meldet sich bei Ihnen.",
         "page.stale": "Dieser Link ist nicht mehr gültig: Das Ticket hat sich seit dem Lösungsvorschlag geändert.",
         "page.comment_required": "Bitte teilen Sie uns mit, warum die Lösung nicht hilft.",
+        "ticket_footer": """Ticketnummer: {number}
+Referenzcode: {reference}""",
+        "mailto.accept_body": "Ich nehme die vorgeschlagene Lösung an. Klicken Sie einfach auf Senden.",
+        "mailto.reject_body": "Schreiben Sie oberhalb dieser Zeile, warum die Lösung Ihr Problem nicht löst, und klicken Sie dann auf Senden.",
+        "closed_reply.subject": "[{number}] Dieses Ticket ist geschlossen: {subject}",
+        "closed_reply.body": """Wir haben Ihre E-Mail zum Ticket {number} („{subject}“) erhalten. Dieses Ticket ist geschlossen, und ein geschlossenes Ticket kann nicht wieder geöffnet werden; Ihre Nachricht wurde ihm daher nicht hinzugefügt.
+
+Wenn Sie weiterhin Hilfe brauchen, eröffnen Sie in Procuree ein neues Ticket und nennen Sie darin {number}; so sieht der Mitarbeiter auch das frühere Ticket.""",
+        "reject_comment_needed.subject": "[{number}] Bitte sagen Sie uns, warum die Lösung nicht hilft: {subject}",
+        "reject_comment_needed.body": """Wir haben Ihre Ablehnung der für das Ticket {number} („{subject}“) vorgeschlagenen Lösung erhalten, allerdings ohne Begründung. Um sie abzulehnen, schreiben Sie uns bitte, warum sie Ihr Problem nicht löst: als Antwort auf diese E-Mail oder über diesen Link: {reject_mailto}
+
+Bis dahin bleibt die vorgeschlagene Lösung am Ticket bestehen.""",
     },
     "ko": {
         "hello": "안녕하세요.",
@@ -188,6 +227,7 @@ Procuree에서 답변하시거나 이 이메일에 회신해 주세요. 회신�
 문제가 해결되었나요?
 해결 방안 수락(티켓이 종료됩니다): {accept_url}
 해결 방안 거절(사유를 알려 주시면 티켓이 다시 열립니다): {reject_url}
+이메일로 답변하기: 수락 {accept_mailto} — 거절 {reject_mailto}
 
 영업일 기준 {days}일 이내에 수락하거나 거절하지 않으시면 티켓은 자동으로 종료됩니다.""",
         "closed.subject": "[{number}] 티켓이 종료되었습니다: {subject}",
@@ -210,6 +250,18 @@ Procuree에서 답변하시거나 이 이메일에 회신해 주세요. 회신�
         "page.rejected": "감사합니다. 티켓 {number}이(가) 다시 열렸으며 담당자가 연락드릴 예정입니다.",
         "page.stale": "이 링크는 더 이상 유효하지 않습니다. 해결 방안이 제안된 뒤 티켓이 변경되었습니다.",
         "page.comment_required": "해결 방안이 도움이 되지 않은 이유를 알려 주세요.",
+        "ticket_footer": """티켓 번호: {number}
+참조 코드: {reference}""",
+        "mailto.accept_body": "제안된 해결 방안을 수락합니다. 보내기만 누르시면 됩니다.",
+        "mailto.reject_body": "이 줄 위에 해결 방안으로 문제가 해결되지 않는 이유를 적은 뒤 보내기를 눌러 주세요.",
+        "closed_reply.subject": "[{number}] 이 티켓은 종료되었습니다: {subject}",
+        "closed_reply.body": """티켓 {number}("{subject}")에 대한 이메일을 받았습니다. 이 티켓은 이미 종료되었으며 종료된 티켓은 다시 열 수 없어 보내주신 내용은 티켓에 추가되지 않았습니다.
+
+추가 도움이 필요하시면 Procuree에서 새 티켓을 만들고 {number}를 함께 적어 주세요. 담당자가 이전 티켓도 확인할 수 있습니다.""",
+        "reject_comment_needed.subject": "[{number}] 해결 방안이 도움이 되지 않는 이유를 알려 주세요: {subject}",
+        "reject_comment_needed.body": """티켓 {number}("{subject}")에 제안된 해결 방안에 대한 거절을 받았지만 사유가 없었습니다. 거절하시려면 문제가 해결되지 않는 이유를 알려 주세요. 이 이메일에 회신하거나 다음 링크를 이용하시면 됩니다: {reject_mailto}
+
+그때까지 제안된 해결 방안은 티켓에 그대로 유지됩니다.""",
     },
     "zh-Hans": {
         "hello": "您好！",
@@ -239,6 +291,7 @@ Procuree에서 답변하시거나 이 이메일에 회신해 주세요. 회신�
 问题是否已解决？
 接受解决方案（工单将关闭）：{accept_url}
 拒绝解决方案（请说明原因，工单将重新打开）：{reject_url}
+也可以通过邮件答复：接受 {accept_mailto} —— 拒绝 {reject_mailto}
 
 如果您在 {days} 个工作日内既未接受也未拒绝，工单将自动关闭。""",
         "closed.subject": "[{number}] 工单已关闭：{subject}",
@@ -261,6 +314,18 @@ Procuree에서 답변하시거나 이 이메일에 회신해 주세요. 회신�
         "page.rejected": "谢谢！工单 {number} 已重新打开，客服人员将与您联系。",
         "page.stale": "此链接已失效：提出解决方案后，工单已有变动。",
         "page.comment_required": "请告诉我们该解决方案为何没有帮助。",
+        "ticket_footer": """工单编号：{number}
+参考代码：{reference}""",
+        "mailto.accept_body": "我接受所提出的解决方案。直接点击发送即可。",
+        "mailto.reject_body": "请在这一行上方写明该方案为何没有解决您的问题，然后点击发送。",
+        "closed_reply.subject": "[{number}] 此工单已关闭：{subject}",
+        "closed_reply.body": """我们收到了您关于工单 {number}（“{subject}”）的邮件。该工单已关闭，已关闭的工单无法重新打开，因此您的消息没有添加到该工单中。
+
+如果您仍需要帮助，请在 Procuree 中新建工单并注明 {number}，客服人员即可查看之前的工单。""",
+        "reject_comment_needed.subject": "[{number}] 请告诉我们该方案为何没有帮助：{subject}",
+        "reject_comment_needed.body": """我们收到了您对工单 {number}（“{subject}”）所提解决方案的拒绝，但没有附上原因。如要拒绝，请说明该方案为何没有解决您的问题：直接回复此邮件写下原因，或使用此链接：{reject_mailto}
+
+在此之前，工单上的解决方案保持不变。""",
     },
     "zh-Hant": {
         "hello": "您好！",
@@ -290,6 +355,7 @@ Procuree에서 답변하시거나 이 이메일에 회신해 주세요. 회신�
 問題是否已解決？
 接受解決方案（工單將關閉）：{accept_url}
 拒絕解決方案（請說明原因，工單將重新開啟）：{reject_url}
+也可以透過郵件答覆：接受 {accept_mailto} —— 拒絕 {reject_mailto}
 
 如果您在 {days} 個工作天內既未接受也未拒絕，工單將自動關閉。""",
         "closed.subject": "[{number}] 工單已關閉：{subject}",
@@ -312,5 +378,17 @@ Procuree에서 답변하시거나 이 이메일에 회신해 주세요. 회신�
         "page.rejected": "謝謝！工單 {number} 已重新開啟，專員將與您聯絡。",
         "page.stale": "此連結已失效：提出解決方案後，工單已有變動。",
         "page.comment_required": "請告訴我們該解決方案為何沒有幫助。",
+        "ticket_footer": """工單編號：{number}
+參考代碼：{reference}""",
+        "mailto.accept_body": "我接受所提出的解決方案。直接按下傳送即可。",
+        "mailto.reject_body": "請在這一行上方寫明該方案為何沒有解決您的問題，然後按下傳送。",
+        "closed_reply.subject": "[{number}] 此工單已關閉：{subject}",
+        "closed_reply.body": """我們收到了您關於工單 {number}（「{subject}」）的郵件。該工單已關閉，已關閉的工單無法重新開啟，因此您的訊息沒有加入該工單。
+
+如果您仍需要協助，請在 Procuree 中建立新工單並註明 {number}，專員即可查看先前的工單。""",
+        "reject_comment_needed.subject": "[{number}] 請告訴我們該方案為何沒有幫助：{subject}",
+        "reject_comment_needed.body": """我們收到了您對工單 {number}（「{subject}」）所提解決方案的拒絕，但沒有附上原因。如要拒絕，請說明該方案為何沒有解決您的問題：直接回覆此郵件寫下原因，或使用此連結：{reject_mailto}
+
+在此之前，工單上的解決方案維持不變。""",
     },
 }

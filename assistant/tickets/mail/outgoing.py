@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 import smtplib
 import ssl
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -65,35 +67,72 @@ def text(lang: str, key: str, **fields: Any) -> str:
     return MESSAGES.get(lang, MESSAGES["en"])[key].format(**fields)
 
 
-def compose(kind: str, lang: str, to: str, name: str | None = None, ticket_id: int | None = None, **fields: Any) -> Mail:
-    """A whole email: greeting, the ``kind`` text, signature."""
+def compose(kind: str, lang: str, to: str, name: str | None = None, ticket_id: int | None = None,
+            footer: str | None = None, **fields: Any) -> Mail:
+    """A whole email: greeting, the ``kind`` text, the footer (a ticket's number and code), signature."""
     hello = text(lang, "hello_name", name=name) if name else text(lang, "hello")
-    body = f"{hello}\n\n{text(lang, kind + '.body', **fields)}\n\n{text(lang, 'signature')}\n"
+    parts = [hello, text(lang, kind + ".body", **fields), footer, text(lang, "signature")]
+    body = "\n\n".join(part for part in parts if part) + "\n"
     return Mail(kind, lang, to, text(lang, kind + ".subject", **fields), body, ticket_id)
 
 
 def ticket_mail(kind: str, ticket: Ticket, *, days: int, reference: str | None = None,
-                message: str | None = None, links: tuple[str, str] | None = None) -> Mail:
-    """The supplier's email for one ticket event (one of TICKET_MAILS)."""
+                message: str | None = None, links: dict[str, str] | None = None) -> Mail:
+    """The supplier's email about one ticket (one of TICKET_MAILS, or an automatic answer).
+
+    Every one but the confirmation (which shows them in its text) ends with the
+    ticket number and reference code: the seed asks suppliers to reply keeping
+    both, and the code in a reply is what lets it change the ticket.
+    """
     fields: dict[str, Any] = {"number": ticket.number, "subject": ticket.subject, "reference": reference,
-                              "message": message or "", "days": days}
+                              "message": message or "", "days": days, **(links or {})}
     if kind == "closed":
         fields["reason"] = text(ticket.lang, f"reason.{ticket.resolution}", days=days)
         fields["note"] = f"\n{message}\n" if message else ""
-    if links:
-        fields["accept_url"], fields["reject_url"] = links
-    return compose(kind, ticket.lang, ticket.email, ticket.name, ticket.id, **fields)
+    footer = footer_of(ticket.lang, ticket.number, reference) if kind != "created" else None
+    return compose(kind, ticket.lang, ticket.email, ticket.name, ticket.id, footer, **fields)
 
 
-def decision_links(public_url: str, secret: str, ticket: Ticket) -> tuple[str, str]:
-    """Accept and reject URLs for the solution just proposed on ``ticket``."""
+def footer_of(lang: str, number: str, reference: str | None) -> str | None:
+    """"Ticket number: … / Reference code: …" in ``lang``; None when the code is not known (an older ticket)."""
+    return text(lang, "ticket_footer", number=number, reference=reference) if reference else None
+
+
+def decision_token(secret: str, ticket: Ticket, action: str) -> str:
+    """A signed ``action`` (accept or reject) of the solution just proposed on ``ticket``, and of no later one."""
     serializer = URLSafeTimedSerializer(secret, salt=DECISION_SALT)
+    return serializer.dumps({"n": ticket.number, "a": action, "p": ticket.solution_proposed_at.isoformat()})
+
+
+def decision_links(public_url: str, secret: str, ticket: Ticket, reply_address: str,
+                   reference: str | None) -> dict[str, str]:
+    """The accept and reject links of a solution mail: web pages, and mailto: links as the seed describes.
+
+    A mailto opens a new email to the ticket's reply address with a prepared
+    subject and body: for accept the supplier only presses Send; for reject
+    the body asks for the comment.  The body carries the ticket number, its
+    code and a signed decision line (``DECISION_LINE``), so the mail acts
+    exactly as the web link does, and only on this proposal.
+    """
     base = f"{public_url.rstrip('/')}/tickets/{ticket.number}"
-    proposed = ticket.solution_proposed_at.isoformat()
-    return tuple(
-        f"{base}/{action}?token={serializer.dumps({'n': ticket.number, 'a': action, 'p': proposed})}"
-        for action in ("accept", "reject")
-    )
+    links = {}
+    for action in ("accept", "reject"):
+        token = decision_token(secret, ticket, action)
+        links[f"{action}_url"] = f"{base}/{action}?token={token}"
+        links[f"{action}_mailto"] = _mailto(reply_address, ticket, action, token, reference)
+    return links
+
+
+DECISION_LINE = "Procuree decision: {token}"
+DECISION_PATTERN = re.compile(r"^[ \t>]*Procuree decision:[ \t]*([A-Za-z0-9_.\-]{20,600})[ \t]*$", re.M)
+
+
+def _mailto(address: str, ticket: Ticket, action: str, token: str, reference: str | None) -> str:
+    lang = ticket.lang
+    subject = f"[{ticket.number}] {text(lang, 'page.' + action)}"
+    prepared = [text(lang, "mailto.accept_body")] if action == "accept" else ["", "", text(lang, "mailto.reject_body")]
+    body = "\n".join([*prepared, "", footer_of(lang, ticket.number, reference) or "", DECISION_LINE.format(token=token)])
+    return f"mailto:{quote(address, safe='@+')}?subject={quote(subject, safe='')}&body={quote(body, safe='')}"
 
 
 def read_decision(secret: str, token: str) -> dict[str, str] | None:
@@ -139,19 +178,28 @@ def _thread_root(conn, ticket_id: int | None) -> str | None:
     return conn.execute(first).scalar()
 
 
-def reply_to(config, number: str) -> str:
-    """The address a supplier's reply to ticket ``number`` goes to.
+def reply_template(config) -> str:
+    """The Reply-To of a ticket's mails, ``{number}`` standing for the ticket.
 
-    MAIL_REPLY_TO with ``{number}`` filled in; empty, MAIL_FROM's address
-    plus-addressed (``Procuree <procuree+CS1234567@host>``), which most mail
-    servers deliver to ``procuree@host`` with the ticket kept in the address.
+    MAIL_REPLY_TO as given; empty, MAIL_FROM's address plus-addressed
+    (``Procuree <procuree+{number}@host>``), which most mail servers deliver
+    to ``procuree@host`` with the ticket kept in the address.
     """
-    template = config["MAIL_REPLY_TO"]
-    if template:
-        return template.replace("{number}", number)
+    if config["MAIL_REPLY_TO"]:
+        return config["MAIL_REPLY_TO"]
     name, address = parseaddr(config["MAIL_FROM"])
     local, _, domain = address.rpartition("@")
-    return formataddr((name, f"{local}+{number}@{domain}"))
+    return formataddr((name, f"{local}+{{number}}@{domain}"))
+
+
+def reply_to(config, number: str) -> str:
+    """The address a supplier's reply to ticket ``number`` goes to (with its display name)."""
+    return reply_template(config).replace("{number}", number)
+
+
+def reply_address(config, number: str) -> str:
+    """The bare address of ``reply_to``, as a mailto: link needs it."""
+    return parseaddr(reply_to(config, number))[1]
 
 
 def check_reply_to(config) -> None:

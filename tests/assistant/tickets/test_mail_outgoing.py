@@ -27,7 +27,8 @@ UTC = dt.timezone.utc
 FIELDS = {"number": "CS1234567", "subject": "Facture 42", "reference": "K7QF3MZP9XTA", "message": "Paid on Monday.",
           "days": 4, "accept_url": "https://p.example/tickets/CS1234567/accept?token=A",
           "reject_url": "https://p.example/tickets/CS1234567/reject?token=R", "code": "493817", "minutes": 10,
-          "reason": "REASON", "note": ""}
+          "reason": "REASON", "note": "", "accept_mailto": "mailto:p+CS1234567@p.example?subject=A",
+          "reject_mailto": "mailto:p+CS1234567@p.example?subject=R"}
 
 
 def placeholders(text: str) -> set[str]:
@@ -44,7 +45,8 @@ def test_every_language_has_every_message_with_the_same_placeholders(lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", ["created", "info_requested", "solution_proposed", "closed", "session_code"])
+@pytest.mark.parametrize("kind", ["created", "info_requested", "solution_proposed", "closed", "session_code",
+                                  "closed_reply", "reject_comment_needed"])
 def test_each_mail_renders_completely(lang, kind):
     mail = notifications.compose(kind, lang, "ana@example.com", "Ana", **FIELDS)
     assert "{" not in mail.subject + mail.body and mail.body.endswith(MESSAGES[lang]["signature"] + "\n")
@@ -52,8 +54,9 @@ def test_each_mail_renders_completely(lang, kind):
     if kind != "session_code":
         assert "CS1234567" in mail.subject and "Facture 42" in mail.subject
     expected = {"created": ["K7QF3MZP9XTA"], "info_requested": ["Paid on Monday."], "closed": ["REASON"],
-                "solution_proposed": ["Paid on Monday.", FIELDS["accept_url"], FIELDS["reject_url"]],
-                "session_code": ["493817"]}[kind]
+                "solution_proposed": ["Paid on Monday.", FIELDS["accept_url"], FIELDS["reject_url"],
+                                      FIELDS["accept_mailto"], FIELDS["reject_mailto"]],
+                "session_code": ["493817"], "closed_reply": ["CS1234567"], "reject_comment_needed": [FIELDS["reject_mailto"]]}[kind]
     assert all(part in mail.body for part in expected)
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant import db, sealing
-from assistant.tickets import lifecycle, model, outbox, store as tickets
+from assistant.tickets import lifecycle as rules, model, outbox, store as tickets
 from assistant.errors import ApiError
 from assistant.tickets import NewTicket
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.store  # on SQLite and PostgreSQL (tests/conftest.py)
 UTC = dt.timezone.utc
 NUMBER = re.compile(r"^CS\d{7}$")
 
-# The lifecycle, written out independently of assistant.lifecycle.ACTIONS:
+# The lifecycle, written out independently of assistant.rules.ACTIONS:
 # (action, status before) -> status after.  Every pair not listed must be a 409.
 ALLOWED = {
     ("reply", "new"): "new",
@@ -60,7 +60,7 @@ PATHS = {
     "reopened": [("propose_solution", "Paid yesterday."), ("reject", "Not received.")],
     "closed": [("close", None)],
 }
-ALL_PAIRS = [(action, status) for action in lifecycle.ACTIONS for status in lifecycle.STATUSES]
+ALL_PAIRS = [(action, status) for action in rules.ACTIONS for status in rules.STATUSES]
 
 
 def new_ticket(**fields) -> NewTicket:
@@ -98,8 +98,8 @@ def count(app, table) -> int:
 
 
 def test_every_transition_is_covered_by_the_table():
-    assert set(ALLOWED) == {(a.name, s) for a in lifecycle.ACTIONS.values() for s in a.moves}
-    assert set(lifecycle.ACTIONS) == set(EVENTS)
+    assert set(ALLOWED) == {(a.name, s) for a in rules.ACTIONS.values() for s in a.moves}
+    assert set(rules.ACTIONS) == set(EVENTS)
 
 
 @pytest.mark.parametrize("action, status", [p for p in ALL_PAIRS if p in ALLOWED])
