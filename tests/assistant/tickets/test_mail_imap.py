@@ -22,8 +22,11 @@ import pytest
 from imapclient import DELETED, SEEN, IMAPClient
 
 from assistant.tickets.mail.imap import ImapSettings, ImapUnavailable, PollReport, poll
+from assistant import worker
 from tests.assistant.support import free_port
 from tests.assistant.tickets.dovecot import HOW_TO_INSTALL, LIMITED, Dovecot, available
+
+from .test_mail_incoming import REPLIES, reply_to, ticket  # noqa: F401  (ticket: the fixture)
 
 USER, PASSWORD = "procuree", "Sesame-" + secrets.token_hex(8)
 
@@ -182,6 +185,21 @@ def test_a_server_without_move_gets_copy_then_deleted(settings, mailbox, address
     assert [lines(raw) for raw, _ in left] == [lines(raw) for raw in expected]
     assert all(DELETED in flags for _, flags in left)
     assert poll(old, receiver) == PollReport(), "a copied message flagged \\Deleted is not delivered again"
+
+
+def test_the_workers_imap_lane_stores_and_applies_a_suppliers_reply(app, ticket_store, ticket, settings, mailbox):  # noqa: F811
+    """The whole way in: a reply in the mailbox, the worker's imap lane, the reply on its ticket, the mailbox emptied."""
+    number, _ = ticket("zh-Hans")
+    mailbox.append(settings.folder, reply_to(app, number, "zh-Hans"))
+    app.config.update(IMAP_HOST=settings.host, IMAP_PORT=settings.port, IMAP_SSL=False, IMAP_USERNAME=USER,
+                      IMAP_PASSWORD=PASSWORD, IMAP_FOLDER=settings.folder, IMAP_DONE_FOLDER=settings.done_folder)
+    with app.app_context():
+        report = worker.poll_mailbox(app)
+        assert report.stored == 1 and worker.poll_mailbox(app) is None  # the next poll waits IMAP_POLL_SECONDS
+    found = ticket_store.get(number)
+    assert found.status == "open" and found.history[-1].message == REPLIES["zh-Hans"][0]
+    assert found.history[-1].via == "email"
+    assert contents(mailbox, settings.folder) == [] and len(contents(mailbox, settings.done_folder)) == 1
 
 
 def test_an_unreachable_server_raises_imap_unavailable(settings):
