@@ -164,7 +164,7 @@ PATHS.update({
     "/api/v1/inbound/email": {"post": {
         "summary": "Receive a supplier's email (raw RFC 5322, as a provider's inbound webhook or a Postfix pipe sends it)",
         "description": INBOUND_AUTH + " Answers 202 once the message is stored; the same Message-ID again is a duplicate.",
-        "requestBody": {"required": True, "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}}},
+        "requestBody": {"required": True, "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary", "minLength": 1}}}},
         "responses": {"202": {"description": "Stored (and processed, with INBOUND_PROCESS_AT_ONCE)",
                               "content": _json("InboundReceipt")},
                       "400": _error_response("Empty body"), "401": UNAUTHORISED, "413": ERRORS["413"],

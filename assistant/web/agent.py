@@ -96,7 +96,7 @@ def list_inbound():
                     "emails": [m.to_dict() for m in found]})
 
 
-@bp.get("/inbound/<int:mail_id>")
+@bp.get("/inbound/<int(max=2147483647):mail_id>")
 def show_inbound(mail_id: int):
     found = inbox.get(db.engine(), mail_id)
     if found is None:
@@ -104,7 +104,7 @@ def show_inbound(mail_id: int):
     return jsonify(found.to_dict())
 
 
-@bp.post("/inbound/<int:mail_id>/apply")
+@bp.post("/inbound/<int(max=2147483647):mail_id>/apply")
 def apply_inbound(mail_id: int):
     """The agent vouches for a reviewed mail: its text and files become the supplier's reply on ``number``."""
     data = read_body("InboundApply", json_body())
@@ -113,7 +113,7 @@ def apply_inbound(mail_id: int):
     return jsonify(inbox.get(db.engine(), mail_id).to_dict())
 
 
-@bp.post("/inbound/<int:mail_id>/dismiss")
+@bp.post("/inbound/<int(max=2147483647):mail_id>/dismiss")
 def dismiss_inbound(mail_id: int):
     data = read_body("AgentNote", json_body()) if request.content_length else {}
     incoming.dismiss(current_app._get_current_object(), mail_id, data.get("agent"))

@@ -27,7 +27,7 @@ def receive_email():
     if request.mimetype != MEDIA_TYPE:
         raise ApiError(415, f"Send the raw email as the body with Content-Type: {MEDIA_TYPE}.")
     raw = request.get_data(cache=False)
-    if not raw.strip():
+    if not raw:
         raise ApiError(400, "The body is empty: send the whole raw email (headers and body).", "empty_message")
     try:
         stored = inbox.store(db.engine(), current_app.config, raw, "http")

@@ -19,7 +19,8 @@ from assistant.config import DEFAULTS
 from assistant.contract import BODIES, body_schema
 from assistant.openapi import document
 
-ADMIN, AGENT = "admin-token-for-contract", "agent-token-for-contract"
+ADMIN, AGENT, INBOUND = "admin-token-for-contract", "agent-token-for-contract", "inbound-token-for-contract"
+TOKENS = {"/api/v1/admin": ADMIN, "/api/v1/agent": AGENT, "/api/v1/inbound": INBOUND}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def contract_app(tmp_path_factory, built_index):
         "S-1,ana@lima.example,INV-7,4500012345,10.00,EUR,Paid,2026-03-31,2026-03-28\n", encoding="utf-8")
     app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "PAYMENTS_CSV": "erp-export.csv",
                       "BACKGROUND_WORKER": False, "RELOAD_POLL_SECONDS": 0, "RATELIMIT_ENABLED": False,
-                      "ADMIN_TOKEN": ADMIN, "AGENT_TOKEN": AGENT, "TICKETS_PER_ADDRESS_PER_HOUR": 10**6})
+                      "ADMIN_TOKEN": ADMIN, "AGENT_TOKEN": AGENT, "INBOUND_TOKEN": INBOUND,
+                      "TICKETS_PER_ADDRESS_PER_HOUR": 10**6})
     yield app
     app.extensions["db"].dispose()
 
@@ -46,6 +48,7 @@ def served(contract_app):
 
 
 schema = schemathesis.openapi.from_dict(document(DEFAULTS))  # the defaults are the served app's limits too
+schemathesis.serializer.alias("message/rfc822", "application/octet-stream")  # a raw email: any bytes, processed for real
 
 
 @schema.parametrize()
@@ -55,7 +58,7 @@ def test_every_operation_keeps_the_contract(case, served):
         # A schema cannot say which bytes make a PDF or an image (the server reads the type from the
         # content): a valid request's files are given a text file's bytes.
         case.body["attachments"] = [b"Invoice INV-7, March: still unpaid.\n"] * len(case.body["attachments"])
-    token = ADMIN if case.path.startswith("/api/v1/admin") else AGENT if case.path.startswith("/api/v1/agent") else None
+    token = next((token for prefix, token in TOKENS.items() if case.path.startswith(prefix)), None)
     case.call_and_validate(base_url=served, headers={"Authorization": f"Bearer {token}"} if token else None)
 
 
