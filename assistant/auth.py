@@ -20,6 +20,8 @@ from flask import Flask, current_app, request, session
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
+from .editors import accounts
+from .editors.accounts import Editor
 from .errors import ApiError
 from .limits import count
 
@@ -102,19 +104,40 @@ def editor_fingerprint() -> str:
     return hmac.new(current_app.config["SECRET_KEY"].encode(), token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def open_editor_session() -> None:
+def open_editor_session(editor: Editor | None = None) -> None:
+    """Sign in: with ADMIN_TOKEN (``editor`` None, the page's automation identity) or as a named editor."""
     session.clear()
-    session[EDITOR_SESSION] = {"token": editor_fingerprint(), "since": int(time.time())}
+    if editor is None:
+        session[EDITOR_SESSION] = {"token": editor_fingerprint(), "since": int(time.time())}
+        return
+    key = accounts.fingerprint(current_app.extensions["db"], editor.name, current_app.config["SECRET_KEY"])
+    session[EDITOR_SESSION] = {"editor": editor.name, "key": key, "since": int(time.time())}
+
+
+def signed_in_editor() -> Editor | None:
+    """The named editor of this session, if it is fresh and their account, role and password are unchanged."""
+    held = session.get(EDITOR_SESSION)
+    if not isinstance(held, dict) or "editor" not in held or not _fresh(held):
+        return None
+    engine, name = current_app.extensions["db"], str(held["editor"])
+    key = accounts.fingerprint(engine, name, current_app.config["SECRET_KEY"])
+    return accounts.get(engine, name) if key and hmac.compare_digest(str(held.get("key", "")), key) else None
+
+
+def _fresh(held: dict) -> bool:
+    return time.time() - held.get("since", 0) < float(current_app.config["EDITOR_SESSION_HOURS"]) * 3600
 
 
 def editor_session_valid() -> bool:
-    """Signed in with the current admin token, less than EDITOR_SESSION_HOURS ago."""
+    """Signed in less than EDITOR_SESSION_HOURS ago, with the current admin token or as a named editor still enabled."""
     held = session.get(EDITOR_SESSION)
-    if not isinstance(held, dict) or not current_app.config.get("ADMIN_TOKEN"):
+    if not isinstance(held, dict):
         return False
-    fresh = time.time() - held.get("since", 0) < float(current_app.config["EDITOR_SESSION_HOURS"]) * 3600
-    return fresh and hmac.compare_digest(str(held.get("token", "")), editor_fingerprint())
-
+    if "editor" in held:
+        return signed_in_editor() is not None
+    if not current_app.config.get("ADMIN_TOKEN"):
+        return False
+    return _fresh(held) and hmac.compare_digest(str(held.get("token", "")), editor_fingerprint())
 
 
 def init_app(app: Flask) -> None:

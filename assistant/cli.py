@@ -16,6 +16,7 @@ search engine, so cron starts them in a fraction of a second.  The
 """
 from __future__ import annotations
 
+import getpass
 import importlib
 
 import click
@@ -23,6 +24,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import db, questions
+from .editors import accounts
 from .tickets import outbox
 from .tickets.mail import inbox, incoming, outgoing as notifications
 from .tickets.store import store
@@ -142,16 +144,84 @@ def mail_received(state: str) -> None:
                    f"{mail.ticket_number or '-'}  {mail.reason or ''}  {mail.subject or ''}")
 
 
+@click.group("editors")
+def editors_group() -> None:
+    """The named editors of the editors' page: accounts and roles."""
+
+
+def _account(action, *args) -> None:
+    try:
+        action(db.engine(), *args)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@editors_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True,
+              help="editor writes drafts; publisher also publishes and rolls back; admin also manages accounts.")
+@click.password_option(help="Asked twice when not given (or from ASSISTANT_EDITOR_PASSWORD).",
+                       envvar="ASSISTANT_EDITOR_PASSWORD")
+@with_appcontext
+def editors_add(name: str, role: str, password: str) -> None:
+    """Create the account NAME (such as ana.lima); the password has at least 12 characters."""
+    by = f"operator:{getpass.getuser()}"
+    _account(lambda engine: accounts.create(engine, name, password, role, by))
+    click.echo(f"editor {name.strip().lower()} ({role}) created")
+
+
+@editors_group.command("list")
+@with_appcontext
+def editors_list() -> None:
+    """Every account with its role, who created it and whether it is disabled."""
+    found = accounts.listing(db.engine())
+    if not found:
+        click.echo("no editors; add one with `python -m assistant editors add NAME --role publisher`")
+    for editor in found:
+        state = "disabled" if editor.disabled else editor.role
+        click.echo(f"{editor.name:<30} {state:<10} created {editor.created_at.isoformat(timespec='seconds')} "
+                   f"by {editor.created_by}")
+
+
+@editors_group.command("password")
+@click.argument("name")
+@click.password_option(envvar="ASSISTANT_EDITOR_PASSWORD")
+@with_appcontext
+def editors_password(name: str, password: str) -> None:
+    """Set NAME's password; their open sessions end."""
+    _account(accounts.set_password, name, password)
+    click.echo(f"password of {name} changed")
+
+
+@editors_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(accounts.ROLES))
+@with_appcontext
+def editors_role(name: str, role: str) -> None:
+    """Give NAME another role; their open sessions end."""
+    _account(accounts.set_role, name, role)
+    click.echo(f"{name} is now {role}")
+
+
+@editors_group.command("disable")
+@click.argument("name")
+@with_appcontext
+def editors_disable(name: str) -> None:
+    """NAME can no longer sign in; their open sessions end; what they changed stays recorded as theirs."""
+    _account(accounts.disable, name)
+    click.echo(f"{name} disabled")
+
+
 def init_app(app: Flask) -> None:
     from .knowledge_cli import knowledge_group
 
-    for group in (tickets_group, outbox_group, mail_group, knowledge_group):
+    for group in (tickets_group, outbox_group, mail_group, editors_group, knowledge_group):
         app.cli.add_command(group)
 
 
 # Groups that run on the database alone.  ``knowledge`` too: it builds what it publishes itself, and a
 # rollback must work while the served version is one this process could not load.
-NO_KNOWLEDGE = frozenset({"tickets", "outbox", "mail", "knowledge"})
+NO_KNOWLEDGE = frozenset({"tickets", "outbox", "mail", "editors", "knowledge"})
 LAZY_GROUPS = {"knowledge": "assistant.knowledge_cli:knowledge_group"}  # imported when invoked or listed
 
 
@@ -183,3 +253,4 @@ def main(ctx: click.Context, instance: str | None) -> None:
 main.add_command(tickets_group)
 main.add_command(outbox_group)
 main.add_command(mail_group)
+main.add_command(editors_group)

@@ -193,6 +193,18 @@ inbound_mail = Table(
     *_delivery_columns(),
 )
 
+editors = Table(
+    "editors", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # Argon2id (argon2-cffi), never the password
+    Column("role", String(16), nullable=False),  # editor, publisher, admin
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("disabled_at", UtcDateTime),
+)
+
 session_codes = Table(
     "session_codes", metadata,
     Column("id", Integer, primary_key=True),

@@ -1,15 +1,17 @@
 """The editors' page: gaps, article statistics and a chart, behind the admin token.
 
-Editors sign in once with ADMIN_TOKEN; a signed session cookie then lets
+Editors sign in once, by name and password (``editors.accounts``) or with
+ADMIN_TOKEN; a signed session cookie then lets
 the page read ``/api/v1/admin/report`` (read-only: reloading still needs the
 token as a bearer header).  The page is static HTML and a script from
 ``static/``; every value it shows is inserted as text.
 """
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from ..auth import EDITOR_SESSION, count_staff_failure, editor_session_valid, open_editor_session, token_matches
+from ..editors import accounts
 from ..errors import ApiError
 
 bp = Blueprint("editors", __name__)
@@ -40,13 +42,16 @@ def page():
 
 @bp.post("/editors/login")
 def login():
-    if not token_matches("ADMIN_TOKEN", request.form.get("token", "")):
+    """Sign in as a named editor (name and password) or with ADMIN_TOKEN; wrong attempts are throttled per client."""
+    name, password, token = (request.form.get(key, "") for key in ("name", "password", "token"))
+    editor = accounts.verify(current_app.extensions["db"], name, password) if name and password else None
+    if editor is None and not (token and token_matches("ADMIN_TOKEN", token)):
         try:
             count_staff_failure("editors' sign-in")
         except ApiError as exc:
             return render_template("editors_login.html", failed=True, throttled=True), 429, exc.headers
         return render_template("editors_login.html", failed=True), 401
-    open_editor_session()
+    open_editor_session(editor)
     return redirect(url_for("editors.page"), code=303)
 
 
