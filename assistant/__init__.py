@@ -95,12 +95,12 @@ def _init_knowledge(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import openapi_chat, openapi_tickets  # noqa: F401  (add their routes to the OpenAPI document)
-    from .web import (admin, agent, articles, ask, chat, decisions, docs, editors, feedback, health, inbound, payments,
-                      session, tickets)
+    from . import openapi_chat, openapi_editor, openapi_tickets  # noqa: F401  (add their routes to the OpenAPI document)
+    from .web import (admin, agent, articles, ask, chat, decisions, docs, editor_api, editors, feedback, health, inbound,
+                      payments, session, tickets)
 
     for module in (ask, articles, health, docs, tickets, session, agent, decisions, admin, feedback, editors, chat, payments,
-                   inbound):
+                   inbound, editor_api):
         app.register_blueprint(module.bp)
 
 

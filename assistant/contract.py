@@ -164,6 +164,14 @@ QUERIES: dict[str, dict] = {
         "limit": whole_number(1, 200, 50),
         "offset": whole_number(0, 10**9, 0),
     }},
+    "EditorArticlesQuery": {"properties": {
+        "q": text(200, single_line=True) | {"type": "string", "description": "words of the id or a title"},
+        "category": text(64, single_line=True) | {"type": "string"},
+        "missing": one_of(CODES, required=True) | {"description": "only articles without this language"},
+        "stale": one_of(("true", "false"), required=True) | {"description": "only articles with (or without) a stale translation"},
+        "limit": whole_number(1, 500, 100),
+        "offset": whole_number(0, 10**9, 0),
+    }},
     "InboundQuery": {"properties": {
         "state": one_of(INBOUND_STATES, required=True),
         "limit": whole_number(1, 200, 50),

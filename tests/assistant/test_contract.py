@@ -14,13 +14,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
-from assistant import create_app, openapi_chat, openapi_tickets  # noqa: F401  (their routes join the document)
+from assistant import create_app, openapi_chat, openapi_editor, openapi_tickets  # noqa: F401  (their routes join the document)
 from assistant.config import DEFAULTS
 from assistant.contract import BODIES, body_schema
 from assistant.openapi import document
 
 ADMIN, AGENT, INBOUND = "admin-token-for-contract", "agent-token-for-contract", "inbound-token-for-contract"
-TOKENS = {"/api/v1/admin": ADMIN, "/api/v1/agent": AGENT, "/api/v1/inbound": INBOUND}
+TOKENS = {"/api/v1/admin": ADMIN, "/api/v1/editor": ADMIN, "/api/v1/agent": AGENT, "/api/v1/inbound": INBOUND}
 
 
 @pytest.fixture(scope="module")
