@@ -83,13 +83,6 @@ def raw_of(row, key: str) -> bytes:
     return sealing.unseal_bytes(key, row.raw)
 
 
-def finish(engine: Engine, row, token: str, now: dt.datetime, **values: Any) -> None:
-    """Record what processing did (state, reason, ticket, text) and release the lease."""
-    with engine.begin() as conn:
-        conn.execute(update(db.inbound_mail).where((db.inbound_mail.c.id == row.id) & (db.inbound_mail.c.claim == token))
-                     .values(processed_at=now, claimed_until=None, claim=None, **values))
-
-
 def failed(engine: Engine, row, token: str, now: dt.datetime, config, error: str) -> None:
     """Count a failed processing attempt; retried with the outbox's backoff, a dead letter after OUTBOX_GIVE_UP_HOURS."""
     attempts = row.attempts + 1

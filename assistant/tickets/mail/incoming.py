@@ -132,23 +132,22 @@ def decide(context: Context, received: Received, number: str | None, now: dt.dat
     if ticket is None:
         return _record(context, settle, Outcome("review", "unknown_ticket" if number else "no_ticket",
                                                 text=replies.new_text(received.text)))
-    if refusal := _untrusted(context, received, ticket):
+    decision = matching.decision_in(received.text, context.secret_key, ticket.number)
+    if refusal := _untrusted(context, received, ticket, decision):
         return _record(context, settle, Outcome("review", refusal, ticket, text=replies.new_text(received.text)))
     if ticket.status == "closed":
         context.store.answer_automatically(ticket, "closed_reply", now)
         return _record(context, settle, Outcome("declined", "ticket_closed", ticket, text=replies.new_text(received.text)))
-    decision = matching.decision_in(received.text, context.secret_key, ticket.number)
     if decision is not None:
         return _decide_solution(context, received, ticket, decision, now, settle)
     return _reply(context, received, ticket, now, settle)
 
 
-def _untrusted(context: Context, received: Received, ticket: Ticket) -> str | None:
+def _untrusted(context: Context, received: Received, ticket: Ticket, decision: matching.Decision | None) -> str | None:
     """Why the mail may not change ``ticket``, or None: the sender must be the ticket's, with its code (or a decision)."""
     if received.sender != ticket.email.lower():
         return "sender_not_ticket_address"
-    signed = matching.decision_in(received.text, context.secret_key, ticket.number) is not None
-    if not signed and not matching.has_code(f"{received.subject}\n{received.searchable}", _key_hash(context, ticket)):
+    if decision is None and not matching.has_code(f"{received.subject}\n{received.searchable}", _key_hash(context, ticket)):
         return "no_reference_code"
     return None
 
