@@ -27,6 +27,9 @@ DEFAULTS = {
     "QUESTION_LOG_FLUSH_SECONDS": 0.5,  # logged questions are written in batches this often; 0: with each answer  # logged questions (personal data) are deleted after this
     "ADMIN_TOKEN": "",  # bearer token of /api/v1/admin and the editors' page; empty: they answer 401
     "EDITOR_SESSION_HOURS": 8,  # an editors' page sign-in lasts this long (and ends when ADMIN_TOKEN changes)
+    "EDITOR_EVAL_SETS": str(ROOT / "eval" / "realistic-fit.yaml"),  # labelled questions a draft is tried on (space-separated files); keep held-out sets out
+    "EDITOR_TRY_LOG_QUESTIONS": 200,  # the most recent distinct questions of the log a draft is also tried on
+    "EDITOR_TRY_QUESTIONS": 20,  # the editor's own questions per try
     "MAX_CONTENT_LENGTH": 52 * 1024 * 1024,  # whole request, attachments included
     "MAX_JSON_BYTES": 64 * 1024,  # a JSON body larger than this is refused with 413
     "MAX_QUESTION_CHARS": 1000,

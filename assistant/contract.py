@@ -143,6 +143,17 @@ BODIES: dict[str, dict] = {
     "AgentMessage": {"required": ["message"], "properties": {
         "message": text(MESSAGE, required=True), "agent": text(80, single_line=True)}},
     "AgentNote": {"properties": {"message": text(MESSAGE), "agent": text(80, single_line=True)}},
+    "TryDraft": {"properties": {
+        "questions": strings(Setting("EDITOR_TRY_QUESTIONS"), Setting("MAX_QUESTION_CHARS")) | {
+            "description": "Questions to ask of the live knowledge and of the draft's"},
+        "sets": {"type": "boolean", "description": "Also the labelled sets and the recent log (default true)"}}},
+    "PublishDraft": {"properties": {
+        "confirm": {"type": "boolean", "description": "Publish even if a labelled question would go wrong"},
+        "note": text(500, single_line=True)}},
+    "RollbackArticle": {"required": ["version"], "properties": {
+        "version": {"type": "integer", "minimum": 0, "maximum": 2147483647,
+                    "description": "The article's revision to serve again (0: as before the editor)"},
+        "note": text(500, single_line=True)}},
     "InboundApply": {"required": ["number"], "properties": {
         "number": {"type": "string", "pattern": "^[Cc][Ss][0-9]{7}$", "description": "The ticket the mail is a reply to"},
         "agent": text(80, single_line=True)}},

@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import (
     JSON, BigInteger, Column, DateTime, Engine, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table,
-    Text, create_engine, event, or_, select, text, update,
+    Text, UniqueConstraint, create_engine, event, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -277,6 +277,31 @@ knowledge_changes = Table(
     Column("action", String(16), nullable=False),  # publish, republish, rollback
     Column("version", String(32), nullable=False),
     Column("note", Text),
+)
+
+
+# The editors' web editor (assistant/editors/): one draft per article, and every published change of an article.
+article_drafts = Table(
+    "article_drafts", metadata,
+    Column("article_id", String(120), primary_key=True),
+    Column("content", Text, nullable=False),  # the article as JSON, in the shape of its YAML file
+    Column("base_revision", Integer),  # the article's revision the draft started from (None: a new article)
+    Column("saved_at", UtcDateTime, nullable=False),
+    Column("saved_by", String(120), nullable=False),
+)
+
+article_revisions = Table(
+    "article_revisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", String(120), nullable=False),
+    Column("revision", Integer, nullable=False),  # 0: the article as it was before its first change from the editor
+    Column("content", Text),  # JSON in the YAML file's shape; None: the article did not exist (or was removed)
+    Column("action", String(16), nullable=False),  # baseline, publish, rollback, import
+    Column("knowledge_version", String(32)),  # the knowledge version this change made (None for a baseline)
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", String(120), nullable=False),
+    Column("note", Text),
+    UniqueConstraint("article_id", "revision"),
 )
 
 

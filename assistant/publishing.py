@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
@@ -35,6 +36,10 @@ knowledge_versions, knowledge_served, knowledge_changes = db.knowledge_versions,
 
 class PublishingError(Exception):
     """A publish or rollback that cannot be done; the message says why (nothing was changed)."""
+
+
+class Superseded(PublishingError):
+    """Another version was served since the one a change was built on (see ``publish``'s ``expect``)."""
 
 
 @dataclass(frozen=True)
@@ -85,14 +90,18 @@ def pack(retriever: Retriever) -> index_archive.Archive:
 
 
 def publish(engine: Engine, retriever: Retriever, by: str, note: str = "",
-            only_if_none: bool = False) -> Publication:
+            only_if_none: bool = False, expect: str | None = None,
+            within: Callable[[Connection], None] | None = None) -> Publication:
     """Store ``retriever``'s index as a version and serve it, in one transaction.
 
     Publishing content that is already a version does not make a new one: it
     is served again (a rollback by content), or its archive is replaced when
     the new build has more (this code's index format, or embeddings it lacked).
     ``only_if_none``: do nothing when some version is served already (the
-    first start of an empty database; the first replica wins).
+    first start of an empty database; the first replica wins).  ``expect``:
+    raise ``Superseded`` unless that version is the one served (a change
+    built on it would undo what was published meanwhile).  ``within`` runs
+    in the publishing transaction (the editors' history of the change).
     """
     now = db.utcnow()
     row = {"version": retriever.version, "index_format": index_format(),
@@ -104,7 +113,7 @@ def publish(engine: Engine, retriever: Retriever, by: str, note: str = "",
     row |= {"sha256": archive.sha256, "size": archive.size, "archive": archive.data}
     for attempt in range(3):
         try:
-            publication = _publish_once(engine, row, by, note, only_if_none)
+            publication = _publish_once(engine, row, by, note, only_if_none, expect, within)
             break
         except IntegrityError:  # another process stored the same version, or a first pointer, meanwhile
             if attempt == 2:
@@ -114,12 +123,15 @@ def publish(engine: Engine, retriever: Retriever, by: str, note: str = "",
     return publication
 
 
-def _publish_once(engine: Engine, row: dict, by: str, note: str, only_if_none: bool) -> Publication:
+def _publish_once(engine: Engine, row: dict, by: str, note: str, only_if_none: bool, expect: str | None,
+                  within: Callable[[Connection], None] | None) -> Publication:
     """One transaction: the version stored (or found), then the pointer and the changes log."""
     with engine.begin() as conn:
         pointer = _pointer(conn)
         if only_if_none and pointer is not None:
             return Publication(pointer.version, "unchanged", 0)
+        if expect is not None and (pointer.version if pointer else None) != expect:
+            raise Superseded(f"version {pointer.version if pointer else 'none'} was published meanwhile")
         action = _store_version(conn, row)
         sha256, size = (row["sha256"], row["size"]) if action != "stored" else _archive_hash(conn, row["version"])
         if pointer is not None and (pointer.version, pointer.sha256) == (row["version"], sha256):
@@ -127,6 +139,8 @@ def _publish_once(engine: Engine, row: dict, by: str, note: str, only_if_none: b
         action = "rollback" if action == "stored" else action  # an older version's content: served again
         _point(conn, row["version"], sha256, by, row["published_at"], create=pointer is None)
         _record(conn, row["published_at"], by, action, row["version"], note)
+        if within is not None:
+            within(conn)
     return Publication(row["version"], action, size)
 
 

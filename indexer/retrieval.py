@@ -169,7 +169,7 @@ class Retriever:
             touched |= {lang for lang in {*before, *article.translations}
                         if before.get(lang) != article.translations.get(lang)}
             articles[article.id] = article
-        ordered = list(articles.values())
+        ordered = sorted(articles.values(), key=lambda a: a.id)  # rows in id order, as ``from_directory`` builds
         languages = [c for c in CODES if any(c in a.translations for a in ordered)]
         built = {lang: build_language_index(lang, ordered) for lang in languages
                  if lang in touched or lang not in self.indexes}
@@ -313,11 +313,15 @@ class Retriever:
 
 
 def content_hash(articles: Sequence[Article]) -> str:
-    """A short hash of every article's content, naming the knowledge version served."""
+    """A short hash of every article's content and metadata, naming the knowledge version served.
+
+    Metadata counts: an editor who only fixes a category or marks a translation
+    as checked (its date) publishes a new version, not the one already served.
+    """
     digest = hashlib.sha256()
     for article in sorted(articles, key=lambda a: a.id):
-        digest.update(article.id.encode())
+        digest.update("\x00".join((article.id, article.category, *article.tags, str(article.updated))).encode())
         for lang in sorted(article.translations):
             t = article.translations[lang]
-            digest.update("\x00".join((lang, t.title, *t.questions, t.body)).encode())
+            digest.update("\x00".join((lang, t.title, *t.questions, t.body, str(t.updated))).encode())
     return digest.hexdigest()[:12]

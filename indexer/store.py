@@ -17,6 +17,7 @@ Layout::
     params.index.json                 format, content hash, languages, calibration, matrix shapes
     articles.index.json               every article, as validated
     <lang>.lexicon.index.json         the German lexicon (decompounding)
+    <lang>.articles.index.json        the article of each row, in the order the index was built
     <lang>.terms.index.npy            BM25 terms, sorted (a term's position is its column)
     <lang>.idf.index.npy              per-term IDF
     <lang>.bm25.{data,indices,indptr}.index.npy    documents x terms BM25 contributions (CSC)
@@ -43,7 +44,7 @@ from .index import NGRAM_RANGE, LanguageIndex
 from .retrieval import Retriever
 
 FORMAT = "procuree-index"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the content hash covers categories, tags and dates too
 
 
 class IndexFormatError(Exception):
@@ -105,6 +106,7 @@ def load(folder: str | Path, mmap: bool = True) -> Retriever:
 def _save_language(index: LanguageIndex, folder: Path, lang: str) -> dict:
     """Write one language's arrays; return the matrix shapes ``load`` needs."""
     _write_json(folder / f"{lang}.lexicon.index.json", sorted(index.lexicon))
+    _write_json(folder / f"{lang}.articles.index.json", list(index.article_ids))  # the rows' order, as built
     _save_array(folder, f"{lang}.terms", index.terms)
     _save_array(folder, f"{lang}.idf", index.idf)
     _save_array(folder, f"{lang}.ngram_terms", index.ngram_terms)
@@ -122,7 +124,7 @@ def _load_language(folder: Path, lang: str, articles: list[Article], shapes: dic
         (read(f"{name}.data"), read(f"{name}.indices"), read(f"{name}.indptr")), shape=tuple(shapes[name]), copy=False)
     return LanguageIndex(
         lang=lang,
-        article_ids=[a.id for a in articles if lang in a.translations],
+        article_ids=json.loads((folder / f"{lang}.articles.index.json").read_text("utf-8")),
         terms=read("terms"),
         idf=read("idf"),
         weights=matrix("bm25"),

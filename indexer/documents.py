@@ -1,0 +1,197 @@
+"""Articles as plain data in the shape of their YAML file, for the editors' web page and for exports.
+
+The page sends an article as JSON with the same keys as a file (id,
+category, tags, updated, translations of title, questions and body).
+``check`` writes it as the file it would be and reads that file with the
+very reader and folder checks of ``python -m indexer validate``, so the page
+and the command can never disagree; each problem is then named by the field
+it concerns (``translations.fr.questions[2]``) instead of a line number.
+``to_yaml`` is the one way an article becomes a file: exports use it too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .articles import ID_PATTERN, Article, Problem, read_article
+from .languages import CODES
+from .validate import duplicate_questions, missing_languages, normalise_question, wrong_languages
+
+ARTICLE_ORDER = ("id", "category", "tags", "updated", "translations")
+TRANSLATION_ORDER = ("title", "questions", "body", "updated")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One validator message, at the field of the article it concerns ("" for the article as a whole)."""
+
+    field: str
+    message: str
+
+
+def article_data(article: Article) -> dict:
+    """An article in its file's shape, keys in the files' order, dates as ISO strings."""
+    data: dict = {"id": article.id, "category": article.category}
+    if article.tags:
+        data["tags"] = list(article.tags)
+    if article.updated:
+        data["updated"] = article.updated.isoformat()
+    data["translations"] = {}
+    for lang in sorted(article.translations, key=CODES.index):
+        t = article.translations[lang]
+        data["translations"][lang] = {"title": t.title, "questions": list(t.questions), "body": t.body}
+        if t.updated:
+            data["translations"][lang]["updated"] = t.updated.isoformat()
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes text as editors write it: a multi-line body as a literal block, no line folding."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def to_yaml(data: dict) -> str:
+    """The file of an article given as data (dates written as YAML dates, as editors type them)."""
+    return yaml.dump(_ordered(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**6)
+
+
+def _ordered(value, order: Sequence[str] = ARTICLE_ORDER, key: str = ""):
+    """Known keys first in the files' order (unknown ones after, for the reader to name), ISO dates as dates."""
+    if isinstance(value, dict):
+        keys = [k for k in order if k in value] + [k for k in value if k not in order]
+        inner = {"translations": (), **{lang: TRANSLATION_ORDER for lang in CODES}}
+        return {k: _ordered(value[k], inner.get(k, ()) if key in ("", "translations") else (), k) for k in keys}
+    if isinstance(value, list):
+        return [_ordered(item) for item in value]
+    if key == "updated" and isinstance(value, str) and DATE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def stamped(data, before: dict | None, today: dt.date) -> object:
+    """``data`` with ``today`` on each translation whose text differs from ``before``, and on the article
+    when any does: the translations left as they were then read as stale until someone checks them."""
+    if not isinstance(data, dict) or not isinstance(data.get("translations"), dict):
+        return data
+    old = (before or {}).get("translations", {})
+    content = {**data, "translations": dict(data["translations"])}
+    changed = False
+    for lang, translation in data["translations"].items():
+        if not isinstance(translation, dict):
+            continue
+        text = {key: translation.get(key) for key in ("title", "questions", "body")}
+        if text != {key: old.get(lang, {}).get(key) for key in text}:
+            content["translations"][lang] = {**translation, "updated": today.isoformat()}
+            changed = True
+    if changed:
+        content["updated"] = today.isoformat()
+    return content
+
+
+def check(data, article_id: str, others: Iterable[Article] = (),
+          required_languages: Sequence[str] = ()) -> tuple[Article | None, list[FieldProblem]]:
+    """Validate ``data`` as the file ``<article_id>.yaml`` among ``others`` (the rest of the knowledge).
+
+    Returns the article (None when it has problems) and the problems at their fields.
+    """
+    if not isinstance(data, dict):
+        return None, [FieldProblem("", "an article must be an object with id, category and translations")]
+    if not ID_PATTERN.match(article_id):
+        return None, [FieldProblem("id", f"id '{article_id}' must be lowercase words joined by '-'")]
+    text = to_yaml(data)
+    with tempfile.TemporaryDirectory(prefix="procuree-draft-") as folder:
+        path = Path(folder) / f"{article_id}.yaml"
+        path.write_text(text, encoding="utf-8")
+        article, problems = read_article(path)
+    fields = _line_fields(text)
+    found = [FieldProblem(_field_of(p, fields), p.message) for p in problems]
+    if article is not None:
+        found += _folder_problems(article, [a for a in others if a.id != article.id], required_languages)
+    return (article if not found else None), found
+
+
+def _folder_problems(article: Article, others: list[Article], required: Sequence[str]) -> list[FieldProblem]:
+    """The checks ``validate.check_folder`` makes across files, for this article among the others."""
+    found = []
+    for problem in missing_languages([article], required):
+        found.append(FieldProblem(f"translations.{_quoted(problem)}", problem.message))
+    for problem in wrong_languages([article]):
+        found.append(FieldProblem(f"translations.{_quoted(problem)}", problem.message))
+    for problem in duplicate_questions([*others, article]):
+        if problem.path == article.path:
+            found.append(FieldProblem(_question_field(article, problem), problem.message))
+    return found
+
+
+def _quoted(problem: Problem) -> str:
+    """The first 'quoted' word of a message: the language a folder check names."""
+    match = re.search(r"'([^']+)'", problem.message)
+    return match.group(1) if match else ""
+
+
+def _question_field(article: Article, problem: Problem) -> str:
+    """``translations.<lang>.questions[i]``: the question a duplicate-question message names."""
+    lang, _, rest = problem.message.partition(" question '")
+    question = rest.rsplit("' is also a question of", 1)[0]
+    questions = article.translations[lang].questions if lang in article.translations else ()
+    for index, asked in enumerate(questions):
+        if normalise_question(asked) == normalise_question(question):
+            return f"translations.{lang}.questions[{index}]"
+    return f"translations.{lang}.questions"
+
+
+def _line_fields(text: str) -> dict[int, str]:
+    """Line number -> the deepest field written on it, from the composed YAML."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[int, str] = {}
+    _walk(node, "", lines)
+    return lines
+
+
+def _walk(node, path: str, lines: dict[int, str]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            inner = f"{path}.{key.value}" if path else str(key.value)
+            lines[key.start_mark.line + 1] = inner
+            _walk(value, inner, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            inner = f"{path}[{index}]"
+            lines.setdefault(item.start_mark.line + 1, inner)
+            _walk(item, inner, lines)
+
+
+MISSING = re.compile(r"^(?:([\w-]+): )?missing required field '(\w+)'")
+NAMED = re.compile(r"^([\w-]+)\.(title|questions|body) (?!item)")  # "fr.body is longer...", not "fr.questions item..."
+
+
+def _field_of(problem: Problem, fields: dict[int, str]) -> str:
+    """The field a reader's problem concerns: the one it says is missing, else the one on its line."""
+    missing = MISSING.search(problem.message)
+    if missing:
+        lang, name = missing.groups()
+        return f"translations.{lang}.{name}" if lang else name
+    named = NAMED.search(problem.message)
+    if named:
+        return f"translations.{named.group(1)}.{named.group(2)}"
+    return fields.get(problem.line, "")

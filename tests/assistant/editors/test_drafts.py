@@ -1,0 +1,153 @@
+"""Drafts in the editors' API: validated at their fields, tried, published to every replica, with history and rollback."""
+import copy
+
+import pytest
+
+from assistant import create_app
+from assistant.editors import accounts
+
+TOKEN = "drafts-api-token"
+QUESTION = "Can suppliers order branded umbrellas from the buyer's gift shop?"
+ARTICLE = {
+    "id": "gift-shop-umbrellas", "category": "help", "tags": ["gift-shop"],
+    "translations": {
+        "en": {"title": "Branded umbrellas from the gift shop",
+               "questions": ["Can suppliers order branded umbrellas from the gift shop?"],
+               "body": "Suppliers order **branded umbrellas** from the buyer's gift shop by email."},
+        "fr": {"title": "Parapluies de la boutique de cadeaux",
+               "questions": ["Les fournisseurs peuvent-ils commander des parapluies de la boutique ?"],
+               "body": "Les fournisseurs commandent les parapluies de la boutique de cadeaux par courriel."},
+        "de": {"title": "Regenschirme aus dem Geschenkeladen",
+               "questions": ["Können Lieferanten Regenschirme aus dem Geschenkeladen bestellen?"],
+               "body": "Lieferanten bestellen die Regenschirme aus dem Geschenkeladen per E-Mail."},
+        "ko": {"title": "기념품 가게의 우산",
+               "questions": ["공급업체가 기념품 가게에서 우산을 주문할 수 있나요?"],
+               "body": "공급업체는 구매자의 기념품 가게에서 우산을 이메일로 주문합니다."},
+        "zh-Hans": {"title": "礼品店的雨伞", "questions": ["供应商可以从礼品店订购雨伞吗？"],
+                    "body": "供应商通过电子邮件从买方的礼品店订购雨伞。"},
+        "zh-Hant": {"title": "禮品店的雨傘", "questions": ["供應商可以從禮品店訂購雨傘嗎？"],
+                    "body": "供應商透過電子郵件從買方的禮品店訂購雨傘。"},
+    },
+}
+
+
+@pytest.fixture
+def replicas(instance, built_index, tmp_path):
+    """Two replicas serving the database's knowledge version, sharing one SQLite file and nothing else."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    apps = [create_app({"INSTANCE": str(instance if n == 0 else tmp_path / "second"), "INDEX": str(built_index),
+                        "TESTING": True, "BACKGROUND_WORKER": False, "DATABASE_URL": url, "ADMIN_TOKEN": TOKEN,
+                        "KNOWLEDGE_SOURCE": "database", "RELOAD_POLL_SECONDS": 0, "ANSWER_CACHE_SIZE": 0,
+                        "EDITOR_EVAL_SETS": "", "EDITOR_TRY_LOG_QUESTIONS": 0}) for n in range(2)]
+    yield apps
+    for app in apps:
+        app.extensions["db"].dispose()
+
+
+def signed_in(app, role: str):
+    accounts.create(app.extensions["db"], f"{role}.one", "correct horse battery", role, by="test")
+    client = app.test_client()
+    client.post("/editors/login", data={"name": f"{role}.one", "password": "correct horse battery"})
+    return client
+
+
+def answered(app, question: str) -> str | None:
+    app.extensions["knowledge"].reload_if_changed()  # what the replica's watcher does every RELOAD_POLL_SECONDS
+    return app.test_client().post("/api/v1/ask", json={"question": question}).get_json().get("article_id")
+
+
+def test_problems_come_back_at_their_fields_and_nothing_is_saved(replicas):
+    client = signed_in(replicas[0], "editor")
+    broken = copy.deepcopy(ARTICLE)
+    broken["category"] = "helpp"
+    del broken["translations"]["ko"]["body"]
+    broken["translations"]["fr"]["questions"].append(7)
+    response = client.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=broken)
+    assert response.status_code == 422
+    fields = {p["field"] for p in response.get_json()["error"]["problems"]}
+    assert fields == {"category", "translations.ko.body", "translations.fr.questions[1]"}
+    assert client.get("/api/v1/editor/drafts/gift-shop-umbrellas").status_code == 404
+    checked = client.post("/api/v1/editor/drafts/gift-shop-umbrellas/check", json=broken).get_json()
+    assert {p["field"] for p in checked["problems"]} == fields
+    assert "<strong>branded umbrellas</strong>" in checked["preview"]["en"]
+
+
+def test_a_translation_in_the_wrong_language_or_a_question_of_another_article_is_refused(replicas):
+    client = signed_in(replicas[0], "editor")
+    wrong = copy.deepcopy(ARTICLE)
+    wrong["translations"]["fr"] = copy.deepcopy(ARTICLE["translations"]["de"])
+    taken = replicas[0].extensions["knowledge"].current().retriever.articles["csp-2fa-disable"]
+    wrong["translations"]["en"]["questions"].append(taken.translations["en"].questions[0])
+    problems = client.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=wrong).get_json()["error"]["problems"]
+    assert {p["field"] for p in problems} == {"translations.fr", "translations.en.questions[1]"}
+
+
+def test_an_editor_saves_and_tries_but_only_a_publisher_publishes(replicas):
+    editor = signed_in(replicas[0], "editor")
+    saved = editor.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=ARTICLE)
+    assert saved.status_code == 200 and saved.get_json()["saved_by"] == "editor.one"
+    tried = editor.post("/api/v1/editor/drafts/gift-shop-umbrellas/try", json={"questions": [QUESTION]}).get_json()
+    [one] = tried["asked"]
+    assert one["draft"]["article_id"] == "gift-shop-umbrellas" and one["live"]["article_id"] != "gift-shop-umbrellas"
+    assert editor.post("/api/v1/editor/drafts/gift-shop-umbrellas/publish", json={}).status_code == 403
+    assert answered(replicas[1], QUESTION) != "gift-shop-umbrellas"
+
+
+def test_publish_reaches_the_other_replica_and_rollback_takes_it_back(replicas):
+    first, second = replicas
+    publisher = signed_in(first, "publisher")
+    assert publisher.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=ARTICLE).status_code == 200
+    published = publisher.post("/api/v1/editor/drafts/gift-shop-umbrellas/publish", json={"note": "new"})
+    assert published.status_code == 200, published.get_json()
+    assert published.get_json()["revisions"] == {"gift-shop-umbrellas": 1}
+    assert answered(second, QUESTION) == "gift-shop-umbrellas"
+    assert publisher.get("/api/v1/editor/drafts/gift-shop-umbrellas").status_code == 404  # published: gone
+
+    changed = copy.deepcopy(ARTICLE)
+    changed["translations"]["en"]["body"] = "Suppliers order umbrellas from the gift shop by phone."
+    assert publisher.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=changed).status_code == 200
+    draft = publisher.get("/api/v1/editor/drafts/gift-shop-umbrellas").get_json()["content"]
+    assert draft["translations"]["en"]["updated"] == draft["updated"]  # the others now read as stale
+    assert all("updated" not in draft["translations"][lang] or draft["translations"][lang]["updated"] < "9"
+               for lang in draft["translations"])
+    assert publisher.post("/api/v1/editor/drafts/gift-shop-umbrellas/publish", json={}).status_code == 200
+
+    revisions = publisher.get("/api/v1/editor/articles/gift-shop-umbrellas/history").get_json()["revisions"]
+    assert [r["revision"] for r in revisions] == [2, 1, 0] and revisions[0]["by"] == "publisher.one"
+    assert "+body:" not in revisions[0]["changes"]["translations"]["en"]
+    assert "-Suppliers order **branded umbrellas**" in revisions[0]["changes"]["translations"]["en"]
+    assert "+Suppliers order umbrellas from the gift shop by phone." in revisions[0]["changes"]["translations"]["en"]
+    assert set(revisions[0]["changes"]["translations"]) == {"en"}
+
+    back = publisher.post("/api/v1/editor/articles/gift-shop-umbrellas/rollback", json={"version": 0})
+    assert back.status_code == 200 and back.get_json()["action"] == "rollback"
+    assert answered(second, QUESTION) != "gift-shop-umbrellas"
+    assert second.test_client().get("/api/v1/editor/articles/gift-shop-umbrellas",
+                                    headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 404
+
+
+def test_a_draft_started_before_another_publish_is_not_published_over_it(replicas):
+    first, second = replicas
+    one, other = signed_in(first, "publisher"), signed_in(second, "admin")
+    assert one.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=ARTICLE).status_code == 200
+    assert other.post("/api/v1/editor/drafts/gift-shop-umbrellas/publish", json={}).status_code == 200
+    again = copy.deepcopy(ARTICLE)
+    again["tags"] = ["umbrellas"]
+    assert other.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=again).status_code == 200
+    assert other.post("/api/v1/editor/drafts/gift-shop-umbrellas/publish", json={}).status_code == 200
+
+
+@pytest.mark.parametrize("method, url, body, status", [
+    ("put", "/api/v1/editor/drafts/Not_An_Id", ARTICLE, 422),
+    ("post", "/api/v1/editor/drafts/nothing-here/try", {"questions": ["x"]}, 404),
+    ("post", "/api/v1/editor/drafts/nothing-here/publish", {}, 404),
+    ("post", "/api/v1/editor/articles/csp-2fa-disable/rollback", {"version": 3}, 404),
+    ("post", "/api/v1/editor/articles/csp-2fa-disable/rollback", {"version": "three"}, 422),
+    ("post", "/api/v1/editor/drafts/x/try", {"questions": ["q"] * 21}, 422),
+    ("get", "/api/v1/editor/articles/no-such-article/history", None, 404),
+])
+def test_bad_requests_get_clear_errors(replicas, method, url, body, status):
+    client = replicas[0].test_client()
+    response = getattr(client, method)(url, json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == status, response.get_json()
+    assert response.get_json()["error"]["message"]
