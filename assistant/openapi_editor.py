@@ -115,7 +115,9 @@ PATHS.update({
     "/api/v1/editor/drafts/{article_id}/check": {"post": {
         **_operation("The validator's problems and the chat's rendering, as the editor types (nothing saved)",
                      "EditorCheck", _415="Not JSON", _413="Too large", _400="Malformed JSON"),
-        "requestBody": DRAFT_BODY}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "description": "An article draft in any state, in the shape of ArticleDraftBody: "
+            "whatever is wrong comes back as problems"}}}}}},
     "/api/v1/editor/drafts/{article_id}/try": {"post": _operation(
         "Ask questions of the live knowledge and of the draft's; the labelled sets and the recent log too",
         "EditorTry", body="TryDraft", _404="No draft", _422="Invalid body", _415="Not JSON", _400="Malformed JSON")},

@@ -18,6 +18,7 @@ from assistant import create_app, openapi_chat, openapi_editor, openapi_tickets 
 from assistant.config import DEFAULTS
 from assistant.contract import BODIES, body_schema
 from assistant.openapi import document
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 ADMIN, AGENT, INBOUND = "admin-token-for-contract", "agent-token-for-contract", "inbound-token-for-contract"
 TOKENS = {"/api/v1/admin": ADMIN, "/api/v1/editor": ADMIN, "/api/v1/agent": AGENT, "/api/v1/inbound": INBOUND}
@@ -47,6 +48,7 @@ def served(contract_app):
     server.shutdown()
 
 
+CHECKED_BY_THE_VALIDATOR = {"/api/v1/editor/drafts/{article_id}"}
 schema = schemathesis.openapi.from_dict(document(DEFAULTS))  # the defaults are the served app's limits too
 schemathesis.serializer.alias("message/rfc822", "application/octet-stream")  # a raw email: any bytes, processed for real
 
@@ -59,7 +61,11 @@ def test_every_operation_keeps_the_contract(case, served):
         # content): a valid request's files are given a text file's bytes.
         case.body["attachments"] = [b"Invoice INV-7, March: still unpaid.\n"] * len(case.body["attachments"])
     token = next((token for prefix, token in TOKENS.items() if case.path.startswith(prefix)), None)
-    case.call_and_validate(base_url=served, headers={"Authorization": f"Bearer {token}"} if token else None)
+    # An article draft that fits its schema may still be refused (422): the indexer's validator also checks
+    # its language, its questions against every other article's, its category; no schema can say that.
+    excluded = [positive_data_acceptance] if case.path in CHECKED_BY_THE_VALIDATOR else []
+    case.call_and_validate(base_url=served, headers={"Authorization": f"Bearer {token}"} if token else None,
+                           excluded_checks=excluded)
 
 
 def test_configured_limits_appear_in_the_document(instance, built_index):
