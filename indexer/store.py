@@ -92,7 +92,7 @@ def load(folder: str | Path, mmap: bool = True) -> Retriever:
         raise IndexFormatError(f"{folder}: not a {FORMAT} v{FORMAT_VERSION} index")
     articles = [_article_from_json(a) for a in json.loads((folder / "articles.index.json").read_text("utf-8"))]
     try:
-        indexes = {lang: _load_language(folder, lang, articles, params["shapes"][lang], mmap)
+        indexes = {lang: _load_language(folder, lang, params["shapes"][lang], mmap)
                    for lang in params["languages"]}
     except (OSError, ValueError, KeyError) as exc:
         raise IndexFormatError(f"{folder}: unreadable index arrays ({exc})") from None
@@ -118,7 +118,7 @@ def _save_language(index: LanguageIndex, folder: Path, lang: str) -> dict:
     return {"bm25": list(index.weights.shape), "units": list(index.unit_matrix.shape)}
 
 
-def _load_language(folder: Path, lang: str, articles: list[Article], shapes: dict, mmap: bool) -> LanguageIndex:
+def _load_language(folder: Path, lang: str, shapes: dict, mmap: bool) -> LanguageIndex:
     read = lambda name: _load_array(folder, f"{lang}.{name}", mmap)  # noqa: E731
     matrix = lambda name: sparse.csc_matrix(  # noqa: E731 - around the mapped arrays, no copy
         (read(f"{name}.data"), read(f"{name}.indices"), read(f"{name}.indptr")), shape=tuple(shapes[name]), copy=False)
