@@ -59,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None, serving: bool = True) -> Fl
     if not serving:
         return app
     cli.init_app(app)
-    _init_knowledge(app)
+    init_knowledge(app)
     _register_blueprints(app)
     from . import metrics  # a serving app's: the operators' commands need no prometheus_client
 
@@ -69,7 +69,8 @@ def create_app(config: dict[str, Any] | None = None, serving: bool = True) -> Fl
     return app
 
 
-def _init_knowledge(app: Flask) -> None:
+def init_knowledge(app: Flask) -> None:
+    """Load the knowledge the app serves (KNOWLEDGE_SOURCE); also what the editors' import command publishes onto."""
     from indexer.semantic import EmbeddingCache  # the engine: imported by an app that serves, not by cron
 
     from . import sources

@@ -161,6 +161,22 @@ def runner(app):
     return app.test_cli_runner()
 
 
+REPLICAS_TOKEN = "replicas-admin-token"
+
+
+@pytest.fixture
+def replicas(instance, built_index, tmp_path):
+    """Two replicas serving the database's knowledge version, sharing one SQLite file and nothing else."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    apps = [create_app({"INSTANCE": str(instance if n == 0 else tmp_path / "second"), "INDEX": str(built_index),
+                        "TESTING": True, "BACKGROUND_WORKER": False, "DATABASE_URL": url, "ADMIN_TOKEN": REPLICAS_TOKEN,
+                        "KNOWLEDGE_SOURCE": "database", "RELOAD_POLL_SECONDS": 0, "ANSWER_CACHE_SIZE": 0,
+                        "EDITOR_EVAL_SETS": "", "EDITOR_TRY_LOG_QUESTIONS": 0}) for n in range(2)]
+    yield apps
+    for app in apps:
+        app.extensions["db"].dispose()
+
+
 @pytest.fixture
 def knowledge_copy(tmp_path) -> Path:
     """A writable copy of the shipped knowledge folder."""

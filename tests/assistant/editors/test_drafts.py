@@ -3,10 +3,9 @@ import copy
 
 import pytest
 
-from assistant import create_app
 from assistant.editors import accounts
 
-TOKEN = "drafts-api-token"
+from tests.conftest import REPLICAS_TOKEN as TOKEN
 QUESTION = "Can suppliers order branded umbrellas from the buyer's gift shop?"
 ARTICLE = {
     "id": "gift-shop-umbrellas", "category": "help", "tags": ["gift-shop"],
@@ -29,19 +28,6 @@ ARTICLE = {
                     "body": "供應商透過電子郵件從買方的禮品店訂購雨傘。"},
     },
 }
-
-
-@pytest.fixture
-def replicas(instance, built_index, tmp_path):
-    """Two replicas serving the database's knowledge version, sharing one SQLite file and nothing else."""
-    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    apps = [create_app({"INSTANCE": str(instance if n == 0 else tmp_path / "second"), "INDEX": str(built_index),
-                        "TESTING": True, "BACKGROUND_WORKER": False, "DATABASE_URL": url, "ADMIN_TOKEN": TOKEN,
-                        "KNOWLEDGE_SOURCE": "database", "RELOAD_POLL_SECONDS": 0, "ANSWER_CACHE_SIZE": 0,
-                        "EDITOR_EVAL_SETS": "", "EDITOR_TRY_LOG_QUESTIONS": 0}) for n in range(2)]
-    yield apps
-    for app in apps:
-        app.extensions["db"].dispose()
 
 
 def signed_in(app, role: str):
