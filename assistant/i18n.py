@@ -97,3 +97,14 @@ def best_language(tags: list[str], default: str = "en") -> str:
         if found:
             return found
     return default
+
+
+EDITORS_FOLDER = FOLDER / "editors"
+
+
+@functools.cache
+def editor_strings(lang: str) -> dict[str, str]:
+    """The editors' pages' catalogue (``catalogs/editors/<lang>.json``), same keys in every language (a test checks)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"no editors' catalogue for {lang!r}; choose one of: {', '.join(CODES)}")
+    return json.loads((EDITORS_FOLDER / f"{lang}.json").read_text(encoding="utf-8"))

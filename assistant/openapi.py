@@ -152,10 +152,13 @@ SCHEMAS: dict[str, dict] = {
             "languages": {"type": "array", "items": LANG},
             "gaps": {"type": "array", "items": {
                 "type": "object",
-                "required": ["lang", "suppliers", "questions", "examples", "closest_article", "closest_title", "confidence"],
+                "required": ["lang", "suppliers", "questions", "examples", "wordings", "closest_article", "closest_title",
+                             "confidence"],
                 "properties": {
                     "lang": LANG, "suppliers": {"type": "integer"}, "questions": {"type": "integer"},
                     "examples": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                    "wordings": {"type": "array", "items": {"type": "string"}, "maxItems": 20,
+                                 "description": "Distinct wordings, the central one first: an article's questions"},
                     "closest_article": NULLABLE_STRING, "closest_title": NULLABLE_STRING,
                     "confidence": {"type": "number"},
                 }}},

@@ -30,6 +30,7 @@ def report(engine: Engine, retriever: Retriever, since: dt.datetime, lang: str |
                 "suppliers": c.suppliers,
                 "questions": c.size,
                 "examples": c.examples,
+                "wordings": c.wordings,
                 "closest_article": c.closest_article,
                 "closest_title": c.closest_title,
                 "confidence": c.confidence,

@@ -30,6 +30,7 @@ from .retrieval import Retriever
 DISTANCE_THRESHOLD = 0.8  # cosine distance at which two groups stop merging
 DOUBT_MARGIN = 0.25  # an answer whose confidence beat the runner-up's by less than this is doubtful
 EXAMPLES = 3
+WORDINGS = 20  # distinct wordings a cluster keeps for "write an article for this"
 MIN_CLOSEST = 0.01  # below this confidence no article is "closest": the question matched nothing
 
 
@@ -52,6 +53,7 @@ class Cluster:
     closest_title: str | None = None
     confidence: float = 0.0
     examples: list[str] = field(default_factory=list)
+    wordings: list[str] = field(default_factory=list)  # up to WORDINGS distinct ones: an article's questions
 
     @property
     def size(self) -> int:
@@ -70,7 +72,8 @@ def find_gaps(questions: Sequence[AskedQuestion], retriever: Retriever | None = 
     for lang in sorted({q.lang for q in questions}):
         group = [q for q in questions if q.lang == lang]
         for members, representative in _cluster(group):
-            cluster = Cluster(lang, members, examples=_examples(members, representative))
+            wordings = _wordings(members, representative)
+            cluster = Cluster(lang, members, examples=wordings[:EXAMPLES], wordings=wordings)
             if retriever is not None:
                 _attach_closest(cluster, representative, retriever)
             clusters.append(cluster)
@@ -98,15 +101,15 @@ def _cluster(group: list[AskedQuestion]) -> list[tuple[list[AskedQuestion], str]
     return result
 
 
-def _examples(members: list[AskedQuestion], representative: str) -> list[str]:
-    """The central question first, then other distinct wordings."""
+def _wordings(members: list[AskedQuestion], representative: str) -> list[str]:
+    """The central question first, then other distinct wordings (an editor's alternative questions to start from)."""
     seen, examples = set(), []
     for text in [representative, *(q.text for q in members)]:
         key = _normalise(text)
         if key not in seen:
             seen.add(key)
             examples.append(text)
-    return examples[:EXAMPLES]
+    return examples[:WORDINGS]
 
 
 def _attach_closest(cluster: Cluster, representative: str, retriever: Retriever) -> None:

@@ -37,10 +37,10 @@ SHOW_LAST = """() => {
 }"""
 
 
-# How far the page itself scrolls sideways and down, and what sticks out of a message bubble.
-OVERFLOW = """() => {
+# How far the page itself scrolls sideways and down, and what sticks out of a box (the chat's message bubbles).
+OVERFLOW = """(boxes) => {
   const root = document.documentElement, spilled = [];
-  document.querySelectorAll(".bubble").forEach((bubble) => {
+  document.querySelectorAll(boxes).forEach((bubble) => {
     const edge = bubble.getBoundingClientRect().right + 1;
     bubble.querySelectorAll("*").forEach((el) => {
       const box = el.getBoundingClientRect();
@@ -125,28 +125,36 @@ def make_server_with(built_index, tmp_path):
 
 @pytest.fixture
 def pages(request, browser):
-    """Open desktop pages (optionally with a browser locale); each is screenshotted and checked afterwards."""
-    opened: list[tuple[object, object, list[str]]] = []
+    """Open pages (desktop unless told; optionally with a browser locale); each is screenshotted and checked afterwards.
 
-    def open_page(locale: str | None = None):
-        context = browser.new_context(viewport=DESKTOP, **({"locale": locale} if locale else {}))
+    A page whose document is meant to scroll down (``scrolls``: the editors' pages, unlike the chat) is
+    checked for sideways scrolling only, and ``boxes`` names what nothing may stick out of.  The browser
+    logs every HTTP error a script receives; ``statuses`` are the ones the page is expected to handle.
+    """
+    opened: list[tuple[object, object, list[str], bool, str]] = []
+
+    def open_page(locale: str | None = None, viewport: dict = DESKTOP, scrolls: bool = False, boxes: str = ".bubble",
+                  statuses: tuple[int, ...] = ()):
+        context = browser.new_context(viewport=viewport, **({"locale": locale} if locale else {}))
         page = context.new_page()
         errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        expected = tuple(f"status of {status} " for status in statuses)  # answers the page handles, e.g. 409
+        page.on("console", lambda message: message.type == "error" and not any(e in message.text for e in expected)
+                and errors.append(message.text))
         page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
         page.on("dialog", lambda dialog: (errors.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
-        opened.append((context, page, errors))
+        opened.append((context, page, errors, scrolls, boxes))
         return page
 
     yield open_page
     problems = []
-    for number, (context, page, errors) in enumerate(opened):
+    for number, (context, page, errors, scrolls, boxes) in enumerate(opened):
         if not page.is_closed():
-            sideways, down, spilled = screenshots(page, request.node.name + (f"-{number + 1}" if number else ""))
-            if sideways > 0 or down > 0:
+            sideways, down, spilled = screenshots(page, request.node.name + (f"-{number + 1}" if number else ""), boxes)
+            if sideways > 0 or (down > 0 and not scrolls):
                 problems.append(f"at 360 px the page itself scrolls: {sideways}px sideways, {down}px down")
             if spilled:
-                problems.append(f"at 360 px these stick out of their message: {spilled[:5]}")
+                problems.append(f"at 360 px these stick out of their box: {spilled[:5]}")
         problems += errors
         context.close()
     assert not problems, f"console errors or layout problems: {problems}"
@@ -157,7 +165,7 @@ def page(pages):
     return pages()
 
 
-def screenshots(page, name: str) -> tuple[int, int, list[str]]:
+def screenshots(page, name: str, boxes: str = ".bubble") -> tuple[int, int, list[str]]:
     """Desktop and phone screenshots of the page as the test left it; then the phone layout's overflow (OVERFLOW)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
@@ -170,4 +178,4 @@ def screenshots(page, name: str) -> tuple[int, int, list[str]]:
             except Exception:  # a frame the browser refused to load
                 pass
         page.screenshot(path=str(SCREENSHOTS / f"{safe}-{label}.png"))
-    return tuple(page.evaluate(OVERFLOW))
+    return tuple(page.evaluate(OVERFLOW, boxes))

@@ -2,32 +2,14 @@
 import copy
 
 import pytest
+import yaml
 
 from assistant.editors import accounts
-
+from tests.conftest import DATA
 from tests.conftest import REPLICAS_TOKEN as TOKEN
+
 QUESTION = "Can suppliers order branded umbrellas from the buyer's gift shop?"
-ARTICLE = {
-    "id": "gift-shop-umbrellas", "category": "help", "tags": ["gift-shop"],
-    "translations": {
-        "en": {"title": "Branded umbrellas from the gift shop",
-               "questions": ["Can suppliers order branded umbrellas from the gift shop?"],
-               "body": "Suppliers order **branded umbrellas** from the buyer's gift shop by email."},
-        "fr": {"title": "Parapluies de la boutique de cadeaux",
-               "questions": ["Les fournisseurs peuvent-ils commander des parapluies de la boutique ?"],
-               "body": "Les fournisseurs commandent les parapluies de la boutique de cadeaux par courriel."},
-        "de": {"title": "Regenschirme aus dem Geschenkeladen",
-               "questions": ["Können Lieferanten Regenschirme aus dem Geschenkeladen bestellen?"],
-               "body": "Lieferanten bestellen die Regenschirme aus dem Geschenkeladen per E-Mail."},
-        "ko": {"title": "기념품 가게의 우산",
-               "questions": ["공급업체가 기념품 가게에서 우산을 주문할 수 있나요?"],
-               "body": "공급업체는 구매자의 기념품 가게에서 우산을 이메일로 주문합니다."},
-        "zh-Hans": {"title": "礼品店的雨伞", "questions": ["供应商可以从礼品店订购雨伞吗？"],
-                    "body": "供应商通过电子邮件从买方的礼品店订购雨伞。"},
-        "zh-Hant": {"title": "禮品店的雨傘", "questions": ["供應商可以從禮品店訂購雨傘嗎？"],
-                    "body": "供應商透過電子郵件從買方的禮品店訂購雨傘。"},
-    },
-}
+ARTICLE = yaml.safe_load((DATA / "gift-shop-umbrellas.yaml").read_text(encoding="utf-8"))
 
 
 def signed_in(app, role: str):
