@@ -209,6 +209,13 @@ SECURITY_SCHEMES: dict[str, dict] = {
                       "description": "Set by /editors/login; read-only access to the report"},
 }
 
+PAGE_LANGUAGE = {"name": "lang", "in": "query", "schema": {"type": "string"},
+                 "description": "the page's language as a language tag (fr, fr-BE, zh-TW…), kept for the session; "
+                                "one that names none of the six is ignored (the browser's languages decide)"}
+_EDITOR_PAGE = {"200": {"description": "The page", "content": {"text/html": {}}},
+                "401": {"description": "The sign-in form, leading back here", "content": {"text/html": {}}}}
+
+
 PATHS: dict[str, dict] = {
     "/api/v1/ask": {
         "post": {
@@ -276,22 +283,47 @@ PATHS: dict[str, dict] = {
     },
     "/editors": {
         "get": {
-            "summary": "The editors' page (HTML); a sign-in form until the admin token is given",
-            "responses": {"200": {"description": "The page", "content": {"text/html": {}}},
-                          "401": {"description": "Sign-in form", "content": {"text/html": {}}}},
+            "summary": "The editors' questions report (HTML); the sign-in form (401) until signed in",
+            "parameters": [PAGE_LANGUAGE],
+            "responses": _EDITOR_PAGE,
         }
     },
+    "/editors/articles": {
+        "get": {"summary": "The editors' articles: list and search (HTML)", "parameters": [PAGE_LANGUAGE],
+                "responses": _EDITOR_PAGE}
+    },
+    "/editors/articles/new": {
+        "get": {
+            "summary": "A new article in the editor (HTML), optionally prefilled with a cluster of unanswered questions",
+            "parameters": [PAGE_LANGUAGE,
+                           {"name": "for", "in": "query", "schema": LANG, "description": "the questions' language"},
+                           {"name": "question", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+                            "style": "form", "explode": True, "description": "alternative questions to start from"}],
+            "responses": _EDITOR_PAGE,
+        }
+    },
+    "/editors/articles/{article_id}": {
+        "get": {"summary": "One article in the editor (HTML)",
+                "parameters": [PAGE_LANGUAGE, {"name": "article_id", "in": "path", "required": True,
+                                               "schema": {"type": "string"}}],
+                "responses": _EDITOR_PAGE}
+    },
     "/editors/login": {
+        "get": {"summary": "The editors' sign-in form (HTML)", "parameters": [PAGE_LANGUAGE],
+                "responses": {"200": {"description": "The form", "content": {"text/html": {}}}}},
         "post": {
-            "summary": "Sign in to the editors' page with the admin token (form field `token`)",
+            "summary": "Sign in to the editors' pages by name and password, or with the admin token (form fields)",
             "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
-                "type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}}}},
-            "responses": {"303": {"description": "Signed in; to /editors"},
-                          "401": {"description": "Wrong token", "content": {"text/html": {}}}},
+                "type": "object", "properties": {
+                    "name": {"type": "string"}, "password": {"type": "string"}, "token": {"type": "string"},
+                    "next": {"type": "string", "description": "an editors' page to go to once signed in"}}}}}},
+            "responses": {"303": {"description": "Signed in; to `next` or /editors/articles"},
+                          "401": {"description": "Wrong name and password, or token", "content": {"text/html": {}}},
+                          "429": {"description": "Too many failed sign-ins", "content": {"text/html": {}}}},
         }
     },
     "/editors/logout": {
-        "post": {"summary": "Sign out of the editors' page", "responses": {"303": {"description": "To /editors"}}}
+        "post": {"summary": "Sign out of the editors' pages", "responses": {"303": {"description": "To /editors"}}}
     },
     "/api/v1/admin/reload": {
         "post": {

@@ -20,6 +20,7 @@ PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
+<link rel="icon" href="{{ url_for('static', filename='procuree.svg') }}" type="image/svg+xml">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
 textarea{width:100%;min-height:8rem}button{font-size:1rem;padding:.5rem 1.5rem}.error{color:#a00}</style>
 </head><body>
@@ -85,8 +86,11 @@ def _page(lang: str, action: str, ticket: Ticket | None, message: str | None = N
     html = render_template_string(PAGE, lang=lang, title=t(f"page.{action}"), ticket_line=line, message=message,
                                   error=error, form=form, token=token, action=action, t=t)
     headers = {
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        "Referrer-Policy": "no-referrer",  # the URL carries the token
+        "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                                    "frame-ancestors 'none'"),
+        # The URL carries the token: never sent to another site. Not "no-referrer": with it a browser
+        # sends "Origin: null" with the form, which the cross-site check rightly refuses.
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
     return html, status, headers

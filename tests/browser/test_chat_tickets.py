@@ -1,6 +1,12 @@
 """Tickets from the chat: an unanswered question becomes one, the supplier finds it again and
 decides on the agent's proposed solution; the recent tickets after the email code, with arrows."""
 
+import re
+from urllib.parse import urlsplit
+
+from assistant.tickets.mail import outgoing as notifications
+
+from .conftest import AGENT_TOKEN
 from .driver import Chat, expect
 
 
@@ -88,3 +94,23 @@ def test_raise_issues_then_browse_recent_tickets_after_the_email_code_and_reject
     expect(card.locator("[data-status]")).to_have_text(chat.t("status.reopened"))
     expect(card.locator(".history")).to_contain_text("Auf unserem Konto ist nichts eingegangen.")
     expect(chat.last_bot()).to_contain_text(chat.t("ticket.rejected", number=numbers[0]))
+
+
+def test_the_emailed_reject_link_works_in_a_browser(page, server):
+    """The solution mail's reject link: the page's form posts back to the server from a real browser
+    (whose Origin header must name this host for the cross-site check to let it through)."""
+    client = server.app.test_client()
+    raised = client.post("/api/v1/tickets", json={"email": "kim@example.com", "name": "Kim", "lang": "fr",
+                                                  "subject": "Facture impayée", "description": "La facture INV-9 reste impayée."})
+    number = raised.get_json()["number"]
+    server.agent(number, "propose-solution", "Le paiement part lundi.")
+    body = [m for m in notifications.pending(server.app.extensions["db"], server.app.config["MAIL_KEY"], "kim@example.com")
+            if m.kind == "solution_proposed"][-1].body
+    link = re.search(r"https?://\S+/tickets/CS\d{7}/reject\?token=\S+", body).group(0)
+    page.goto(server.url + urlsplit(link).path + "?" + urlsplit(link).query)
+    page.fill("#comment", "Le paiement n'est toujours pas arrivé.")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("p.error").count() == 0, page.content()
+    ticket = client.get(f"/api/v1/agent/tickets/{number}", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}).get_json()
+    assert ticket["status"] == "reopened"  # a rejected solution goes back to the agent

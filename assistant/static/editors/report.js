@@ -25,11 +25,12 @@ function lastDays(since) {
 function drawChart(lang, days, rows) {
   const byDay = new Map(rows.filter((r) => r.lang === lang).map((r) => [r.day, r]));
   const count = (d) => (byDay.get(d) ? byDay.get(d).answered + byDay.get(d).escalated : 0);
-  const max = Math.max(1, ...days.map(count));
+  const peak = Math.max(0, ...days.map(count));
+  const max = Math.max(1, peak); // the scale: an empty chart stays flat
   const width = 300, height = 120, bar = width / days.length;
   const total = rows.filter((r) => r.lang === lang).reduce((s, r) => s + r.answered + r.escalated, 0);
   const picture = svg("svg", { viewBox: `0 0 ${width} ${height + 14}`, role: "img" });
-  picture.setAttribute("aria-label", t("report.chart_caption", { lang: languageName(lang), total, peak: max }));
+  picture.setAttribute("aria-label", t("report.chart_caption", { lang: languageName(lang), total, peak }));
   days.forEach((day, i) => {
     const row = byDay.get(day) || { answered: 0, escalated: 0 };
     const a = (row.answered / max) * height, e = (row.escalated / max) * height;
@@ -48,7 +49,7 @@ function drawChart(lang, days, rows) {
   last.textContent = days[days.length - 1] || "";
   picture.append(first, last);
   return h("figure", { class: "chart" },
-    h("figcaption", { text: t("report.chart_caption", { lang: languageName(lang), total, peak: max }) }), picture);
+    h("figcaption", { text: t("report.chart_caption", { lang: languageName(lang), total, peak }) }), picture);
 }
 
 // "Write an article for this": a new article prefilled with the cluster's wordings in their language.
