@@ -87,12 +87,16 @@ def _ordered(value, order: Sequence[str] = ARTICLE_ORDER, key: str = ""):
 
 def stamped(data, before: dict | None, today: dt.date) -> object:
     """``data`` with ``today`` on each translation whose text differs from ``before``, and on the article
-    when any does: the translations left as they were then read as stale until someone checks them."""
+    when any does: the translations left as they were then read as stale until someone checks them.
+
+    A translation left as it was that carries no date of its own gets the article's previous date
+    (it was in line with the article then), so that it, too, reads as stale after the change.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("translations"), dict):
         return data
     old = (before or {}).get("translations", {})
     content = {**data, "translations": dict(data["translations"])}
-    changed = False
+    changed, undated = False, []
     for lang, translation in data["translations"].items():
         if not isinstance(translation, dict):
             continue
@@ -100,8 +104,13 @@ def stamped(data, before: dict | None, today: dt.date) -> object:
         if text != {key: old.get(lang, {}).get(key) for key in text}:
             content["translations"][lang] = {**translation, "updated": today.isoformat()}
             changed = True
+        elif not translation.get("updated"):
+            undated.append(lang)
     if changed:
         content["updated"] = today.isoformat()
+        previous = (before or {}).get("updated")
+        for lang in undated if previous else ():
+            content["translations"][lang] = {**data["translations"][lang], "updated": previous}
     return content
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from assistant.editors import accounts
+from assistant.editors import accounts, drafts
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Server
 from tests.conftest import DATA
 
@@ -23,6 +23,7 @@ DEADLINE_S = 90  # generous: a replica picks a new version up at its next poll (
 
 @pytest.fixture
 def replicas(built_index, tmp_path):
+    """Two servers sharing one database; tests ask for them before `pages`, so the pages are checked while they run."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     config = {"DATABASE_URL": url, "KNOWLEDGE_SOURCE": "database", "RELOAD_POLL_SECONDS": 1, "ANSWER_CACHE_SIZE": 0,
               "EDITOR_EVAL_SETS": str(DATA / "editor-labelled.yaml")}
@@ -68,7 +69,7 @@ def write_article(page, leave_empty: str) -> None:
 
 
 @pytest.mark.parametrize("viewport, lang", [(DESKTOP, "en"), (PHONE, "ko")], ids=["desktop-en", "phone-ko"])
-def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(pages, replicas, viewport, lang):
+def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(replicas, pages, viewport, lang):
     first, second = replicas
     page = pages(viewport=viewport, scrolls=True, boxes=BOXES, statuses=(409,))  # 409: publishing needs a confirmation
     strings = json.loads((DATA.parent.parent / "assistant" / "catalogs" / "editors" / f"{lang}.json").read_text("utf-8"))
@@ -130,7 +131,7 @@ def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(pages, repli
     assert ARTICLE["id"] not in first.app.extensions["knowledge"].current().retriever.articles
 
 
-def test_write_an_article_for_a_cluster_of_unanswered_questions(pages, replicas):
+def test_write_an_article_for_a_cluster_of_unanswered_questions(replicas, pages):
     """From "What nothing answered" to a new article prefilled with the cluster's questions in their language."""
     first, _ = replicas
     unanswered = ["우산은 어디서 살 수 있나요?", "우산은 어디에서 살 수 있나요?"]
@@ -151,7 +152,7 @@ def test_write_an_article_for_a_cluster_of_unanswered_questions(pages, replicas)
         (DATA.parent.parent / "assistant" / "catalogs" / "editors" / "fr.json").read_text("utf-8"))["app.title"]
 
 
-def test_cjk_and_right_to_left_marks_keep_the_layout(pages, replicas):
+def test_cjk_and_right_to_left_marks_keep_the_layout(replicas, pages):
     """A long run of CJK without spaces and a right-to-left mark in the inputs: nothing spills at phone width."""
     first, _ = replicas
     page = pages(viewport=PHONE, scrolls=True, boxes=BOXES)
@@ -162,3 +163,24 @@ def test_cjk_and_right_to_left_marks_keep_the_layout(pages, replicas):
     page.fill("#try-questions", "\u200fمرحبا 供應商" * 10)
     page.wait_for_selector(".translation[data-lang=zh-Hant] .preview-card .card-title")
     eventually(lambda: page.text_content(".translation[data-lang=zh-Hant] .card-title") == long_title, "the preview")
+
+
+def test_a_change_to_one_translation_leaves_the_others_stale_until_checked(replicas, pages):
+    first, _ = replicas
+    page = pages(scrolls=True, boxes=BOXES)
+    sign_in(page, first, "de", "/editors/articles/csp-2fa-disable")
+    page.wait_for_selector(".verdict-line.good")
+    assert page.locator(".translation.is-stale").count() == 0
+    page.fill("#en-body", page.input_value("#en-body") + "\nAsk your administrator if the option is greyed out.\n")
+    page.click("#save")
+    page.wait_for_selector(".status[data-event=saved]")
+    stale = sorted(page.locator(".translation.is-stale").evaluate_all("panels => panels.map(p => p.dataset.lang)"))
+    assert stale == ["de", "fr", "ko", "zh-Hans", "zh-Hant"]
+    page.click(".translation[data-lang=fr] .stale-marker + button")  # "Checked, still right"
+    assert page.locator(".translation[data-lang=fr].is-stale").count() == 0
+    assert page.locator(".status[data-event=saved]").count() == 0  # checking is a change to save
+    page.click("#save")
+    page.wait_for_selector(".status[data-event=saved]")
+    content = drafts.get(first.app.extensions["db"], "csp-2fa-disable").content
+    assert content["translations"]["fr"]["updated"] == content["translations"]["en"]["updated"] == content["updated"]
+    assert content["translations"]["de"]["updated"] < content["updated"]  # still stale: nobody checked it
