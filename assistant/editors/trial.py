@@ -11,6 +11,7 @@ better (now right), worse (was right), or just different (no label).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from .. import db
 
 KEPT = 4  # draft retrievers kept: an editor tries the same draft several times in a row
 _lock = threading.Lock()
+_answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # retriever -> {(question, lang): Answer}
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,22 @@ def compare(live: Retriever, draft: Retriever, questions: list[tuple[str, str | 
     """Each (question, lang, label, source) asked of both sides."""
     found = []
     for question, lang, expect, source in questions:
-        before, after = live.ask(question, lang, budget=budget), draft.ask(question, lang, budget=budget)
+        before, after = asked(live, question, lang, budget), asked(draft, question, lang, budget)
         found.append(Compared(question, before.lang, outcome(before), outcome(after), expect, source))
     return found
+
+
+def asked(retriever: Retriever, question: str, lang: str | None, budget: float) -> Answer:
+    """``retriever``'s answer, remembered while it lives: the labelled sets are asked at every try and again
+    before publishing, of the same live knowledge and, for the same draft, of the same draft's."""
+    with _lock:
+        known = _answers.setdefault(retriever, {})
+        if (question, lang) in known:
+            return known[(question, lang)]
+    answer = retriever.ask(question, lang, budget=budget)
+    with _lock:
+        known[(question, lang)] = answer
+    return answer
 
 
 def labelled(app: Flask) -> list[tuple[str, str, frozenset, str]]:
