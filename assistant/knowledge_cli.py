@@ -96,7 +96,8 @@ def rollback(version: str, by: str, note: str) -> None:
 
 @knowledge_group.command("export")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Replace the YAML files FOLDER already holds (those of removed articles go).")
+@click.option("--replace", is_flag=True,
+              help="Replace the YAML files FOLDER already holds (those of removed articles go).")
 @with_appcontext
 def export(folder: Path, replace: bool) -> None:
     """Write the knowledge served to FOLDER, one <id>.yaml per article; `python -m indexer validate FOLDER` reads it."""

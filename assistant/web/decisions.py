@@ -86,8 +86,8 @@ def _page(lang: str, action: str, ticket: Ticket | None, message: str | None = N
     html = render_template_string(PAGE, lang=lang, title=t(f"page.{action}"), ticket_line=line, message=message,
                                   error=error, form=form, token=token, action=action, t=t)
     headers = {
-        "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-                                    "frame-ancestors 'none'"),
+        "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                                    "form-action 'self'; frame-ancestors 'none'"),
         # The URL carries the token: never sent to another site. Not "no-referrer": with it a browser
         # sends "Origin: null" with the form, which the cross-site check rightly refuses.
         "Referrer-Policy": "same-origin",

@@ -16,8 +16,8 @@ from indexer.articles import CATEGORIES, MAX_QUESTIONS
 from indexer.languages import CODES, LANGUAGES
 
 from .. import i18n
-from ..auth import EDITOR_SESSION, count_staff_failure, editor_session_valid, open_editor_session, signed_in_editor
-from ..auth import token_matches
+from ..auth import (EDITOR_SESSION, count_staff_failure, editor_session_valid, open_editor_session, signed_in_editor,
+                    token_matches)
 from ..editors import accounts
 from ..errors import ApiError
 from .chat import asset

@@ -101,16 +101,18 @@ def test_the_emailed_reject_link_works_in_a_browser(page, server):
     (whose Origin header must name this host for the cross-site check to let it through)."""
     client = server.app.test_client()
     raised = client.post("/api/v1/tickets", json={"email": "kim@example.com", "name": "Kim", "lang": "fr",
-                                                  "subject": "Facture impayée", "description": "La facture INV-9 reste impayée."})
+                                                  "subject": "Facture impayée",
+                                                  "description": "La facture INV-9 reste impayée."})
     number = raised.get_json()["number"]
     server.agent(number, "propose-solution", "Le paiement part lundi.")
-    body = [m for m in notifications.pending(server.app.extensions["db"], server.app.config["MAIL_KEY"], "kim@example.com")
-            if m.kind == "solution_proposed"][-1].body
+    queued = notifications.pending(server.app.extensions["db"], server.app.config["MAIL_KEY"], "kim@example.com")
+    body = [mail for mail in queued if mail.kind == "solution_proposed"][-1].body
     link = re.search(r"https?://\S+/tickets/CS\d{7}/reject\?token=\S+", body).group(0)
     page.goto(server.url + urlsplit(link).path + "?" + urlsplit(link).query)
     page.fill("#comment", "Le paiement n'est toujours pas arrivé.")
     page.click("button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("p.error").count() == 0, page.content()
-    ticket = client.get(f"/api/v1/agent/tickets/{number}", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}).get_json()
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    ticket = client.get(f"/api/v1/agent/tickets/{number}", headers=agent).get_json()
     assert ticket["status"] == "reopened"  # a rejected solution goes back to the agent

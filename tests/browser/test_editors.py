@@ -4,12 +4,12 @@ Two servers share one SQLite database and nothing else (KNOWLEDGE_SOURCE=databas
 the editor works on the first, a supplier asks the second.  The loop runs at
 desktop and at phone width, in two of the page's languages.
 """
-import json
 import time
 
 import pytest
 import yaml
 
+from assistant import i18n
 from assistant.editors import accounts, drafts
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Server
 from tests.conftest import DATA
@@ -72,7 +72,7 @@ def write_article(page, leave_empty: str) -> None:
 def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(replicas, pages, viewport, lang):
     first, second = replicas
     page = pages(viewport=viewport, scrolls=True, boxes=BOXES, statuses=(409,))  # 409: publishing needs a confirmation
-    strings = json.loads((DATA.parent.parent / "assistant" / "catalogs" / "editors" / f"{lang}.json").read_text("utf-8"))
+    strings = i18n.editor_strings(lang)
     sign_in(page, first, lang, "/editors/articles/new")
     assert page.locator("html").get_attribute("lang") == lang
     assert page.locator("#save").text_content() == strings["edit.save"]
@@ -148,8 +148,7 @@ def test_write_an_article_for_a_cluster_of_unanswered_questions(replicas, pages)
     written = page.input_value("#ko-questions").splitlines()
     assert sorted(written) == sorted(unanswered)
     assert page.input_value("#en-questions") == ""
-    assert page.locator("h1").first.text_content() == json.loads(
-        (DATA.parent.parent / "assistant" / "catalogs" / "editors" / "fr.json").read_text("utf-8"))["app.title"]
+    assert page.locator("h1").first.text_content() == i18n.editor_strings("fr")["app.title"]
 
 
 def test_cjk_and_right_to_left_marks_keep_the_layout(replicas, pages):
