@@ -12,6 +12,8 @@ AUTH = {"security": [{"adminToken": []}, {"editorSession": []}],
 SUMMARY = {
     "id": {"type": "string"}, "category": {"type": "string"}, "tags": STRINGS, "updated": NS,
     "title": {"type": "string", "description": "The English title (or the first translation's)"},
+    "titles": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "The title in each language the article has"},
     "languages": {"type": "array", "items": {"enum": list(CODES)}},
     "stale": {"type": "array", "items": {"enum": list(CODES)}, "description": "Translations older than the article"},
 }

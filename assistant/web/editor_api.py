@@ -79,7 +79,8 @@ def _stale(article) -> list[str]:
 def _summary(article) -> dict:
     english = article.translations.get("en") or next(iter(article.translations.values()))
     return {"id": article.id, "category": article.category, "tags": list(article.tags), "updated": _date(article.updated),
-            "title": english.title, "languages": sorted(article.translations), "stale": _stale(article)}
+            "title": english.title, "titles": {lang: t.title for lang, t in article.translations.items()},
+            "languages": sorted(article.translations), "stale": _stale(article)}
 
 
 def _date(value) -> str | None:

@@ -12,6 +12,7 @@ import yaml
 from assistant import i18n
 from assistant.editors import accounts, drafts
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Server
+from tests.browser.driver import expect  # the package may be missing: then the browser tests are skipped
 from tests.conftest import DATA
 
 ARTICLE = yaml.safe_load((DATA / "gift-shop-umbrellas.yaml").read_text(encoding="utf-8"))
@@ -183,3 +184,15 @@ def test_a_change_to_one_translation_leaves_the_others_stale_until_checked(repli
     content = drafts.get(first.app.extensions["db"], "csp-2fa-disable").content
     assert content["translations"]["fr"]["updated"] == content["translations"]["en"]["updated"] == content["updated"]
     assert content["translations"]["de"]["updated"] < content["updated"]  # still stale: nobody checked it
+
+
+def test_the_article_list_searches_and_shows_titles_in_the_page_language(replicas, pages):
+    first, _ = replicas
+    page = pages(viewport=PHONE, scrolls=True, boxes=f"{BOXES}, table.articles tr")
+    sign_in(page, first, "zh-Hans", "/editors/articles")
+    served = first.app.extensions["knowledge"].current().retriever.articles
+    expect(page.locator("table.articles tbody tr")).to_have_count(len(served))
+    page.fill("input[name=q]", "2fa")
+    expect(page.locator("table.articles tbody tr")).to_have_count(2)
+    titles = page.locator("table.articles tbody tr td:first-child span.muted").all_text_contents()
+    assert titles == [served[i].translations["zh-Hans"].title for i in ("csp-2fa-disable", "csp-2fa-enable")]

@@ -24,15 +24,18 @@ function filters() {
   return form;
 }
 
+// Each cell carries its column's name, so that at phone width a row reads as a card (editors.css).
 function row(article, drafted) {
+  const cell = (column, props, ...children) => h("td", { "data-label": t(`articles.col.${column}`), ...props }, ...children);
   return h("tr", {},
-    h("td", {}, h("a", { href: `/editors/articles/${encodeURIComponent(article.id)}` }, h("code", { text: article.id })),
+    cell("article", {}, h("a", { href: `/editors/articles/${encodeURIComponent(article.id)}` }, h("code", { text: article.id })),
       drafted ? h("span", { class: "tag draft", text: t("articles.draft") }) : null,
-      h("br"), h("span", { class: "muted", dir: "auto", text: article.title })),
-    h("td", { text: article.category }),
-    h("td", { text: article.languages.join(" ") }),
-    h("td", { class: article.stale.length ? "warn" : "", text: article.stale.join(" ") || "—" }),
-    h("td", { class: "nowrap", text: day(article.updated) }));
+      h("br"), h("span", { class: "muted", dir: "auto", lang: article.titles[boot.lang] ? boot.lang : "en",
+        text: article.titles[boot.lang] || article.title })),
+    cell("category", { text: article.category }),
+    cell("languages", { text: article.languages.join(" ") }),
+    cell("stale", { class: article.stale.length ? "warn" : "", text: article.stale.join(" ") || "—" }),
+    cell("updated", { class: "nowrap", text: day(article.updated) }));
 }
 
 async function showList() {
