@@ -72,7 +72,9 @@ SCHEMAS.update({
         "drafts": {"type": "array", "items": {"$ref": "#/components/schemas/EditorDraft"}}}},
     "EditorCheck": {"type": "object", "properties": {
         "problems": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}}}},
+            "field": {"type": "string"}, "message": {"type": "string", "description": "in English"},
+            "code": {"type": "string", "description": "the kind of problem (indexer/problems.py), for a translation"},
+            "args": {"type": "object", "description": "the values its text names"}}}},
         "preview": {"type": "object", "additionalProperties": {"type": "string"},
                     "description": "Each body as the chat renders it (sanitised HTML)"}}},
     "EditorTry": {"type": "object", "properties": {

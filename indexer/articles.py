@@ -8,7 +8,6 @@ ids, duplicate questions, language detection) live in ``validate.py``.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import re
 import stat
@@ -18,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from .languages import CODES
+from .problems import Problem, hint
 
 CATEGORIES = {
     "assistant": "Using Procuree: access, menu, languages, service country, chat commands",
@@ -37,18 +37,6 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BODY_CHARS = 8000
 MAX_QUESTIONS = 10
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the knowledge folder, printed as ``file:line: message``."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -86,8 +74,8 @@ class FileReport:
         self.path = str(path)
         self.problems: list[Problem] = []
 
-    def add(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
+    def add(self, line: int, code: str, **args) -> None:
+        self.problems.append(Problem.of(self.path, line, code, **args))
 
 
 def read_article(path: Path) -> tuple[Article | None, list[Problem]]:
@@ -109,16 +97,16 @@ def _compose(path: Path, report: FileReport) -> yaml.MappingNode | None:
         for event in yaml.parse(text, Loader=SAFE_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1
-                report.add(line, "YAML aliases (*name) are not allowed in articles")
+                report.add(line, "yaml_alias")
                 return None
         node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        report.add(line, f"YAML does not parse: {getattr(exc, 'problem', None) or exc}")
+        report.add(line, "yaml_syntax", detail=str(getattr(exc, "problem", None) or exc))
         return None
     if not isinstance(node, yaml.MappingNode):
-        report.add(1, "an article must be a mapping with id, category and translations")
+        report.add(1, "not_a_mapping")
         return None
     return node
 
@@ -133,25 +121,25 @@ def read_capped(path: Path, report: FileReport) -> str | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        report.add(1, f"cannot read file: {exc.strerror}")
+        report.add(1, "unreadable", detail=exc.strerror)
         return None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        report.add(1, "not a regular file (a device, pipe or folder); an article must be a plain file")
+        report.add(1, "not_a_file")
         return None
     with os.fdopen(fd, "rb") as f:
         try:
             data = f.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            report.add(1, f"cannot read file: {exc.strerror}")
+            report.add(1, "unreadable", detail=exc.strerror)
             return None
     if len(data) > MAX_FILE_BYTES:
-        report.add(1, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; split it or shorten it")
+        report.add(1, "too_large", kib=MAX_FILE_BYTES // 1024)
         return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        report.add(1, "file is not valid UTF-8")
+        report.add(1, "not_utf8")
         return None
 
 
@@ -159,15 +147,15 @@ def _article_from_node(node: yaml.MappingNode, path: Path, report: FileReport) -
     fields = _mapping(node, report, ARTICLE_KEYS, "article")
     for key in REQUIRED_KEYS:
         if key not in fields:
-            report.add(node.start_mark.line + 1, f"missing required field '{key}'")
+            report.add(node.start_mark.line + 1, "missing_field", key=key)
     article_id = _string(fields.get("id"), report, "id")
     if article_id is not None and not ID_PATTERN.match(article_id):
-        report.add(_line(fields["id"]), f"id '{article_id}' must be lowercase words joined by '-'")
+        report.add(_line(fields["id"]), "bad_id", id=article_id)
     if article_id is not None and article_id != path.stem:
-        report.add(_line(fields["id"]), f"id '{article_id}' differs from the file name '{path.stem}'")
+        report.add(_line(fields["id"]), "id_not_file_name", id=article_id, stem=path.stem)
     category = _string(fields.get("category"), report, "category")
     if category is not None and category not in CATEGORIES:
-        report.add(_line(fields["category"]), f"unknown category '{category}'{_suggest(category, CATEGORIES)}")
+        report.add(_line(fields["category"]), "unknown_category", category=category, **hint(category, CATEGORIES))
     tags = _string_list(fields.get("tags"), report, "tags") if "tags" in fields else ()
     updated = _date(fields.get("updated"), report) if "updated" in fields else None
     translations = _translations(fields.get("translations"), report)
@@ -181,7 +169,7 @@ def _translations(node, report: FileReport) -> dict[str, Translation] | None:
     if node is None:
         return None
     if not isinstance(node, yaml.MappingNode) or not node.value:
-        report.add(_line(node), "translations must map language codes to title, questions and body")
+        report.add(_line(node), "no_translations")
         return None
     result = {}
     for lang, value in _mapping(node, report, set(CODES), "language code").items():
@@ -193,18 +181,18 @@ def _translations(node, report: FileReport) -> dict[str, Translation] | None:
 
 def _translation(node, lang: str, report: FileReport) -> Translation | None:
     if not isinstance(node, yaml.MappingNode):
-        report.add(_line(node), f"{lang}: a translation must be a mapping with title, questions and body")
+        report.add(_line(node), "translation_not_a_mapping", lang=lang)
         return None
     fields = _mapping(node, report, TRANSLATION_KEYS, f"{lang} field")
     for key in sorted(REQUIRED_TRANSLATION_KEYS - fields.keys()):
-        report.add(node.start_mark.line + 1, f"{lang}: missing required field '{key}'")
+        report.add(node.start_mark.line + 1, "missing_translation_field", lang=lang, key=key)
     title = _string(fields.get("title"), report, f"{lang}.title")
     body = _string(fields.get("body"), report, f"{lang}.body")
     questions = _string_list(fields.get("questions"), report, f"{lang}.questions")
     if body is not None and len(body) > MAX_BODY_CHARS:
-        report.add(_line(fields["body"]), f"{lang}.body is longer than {MAX_BODY_CHARS} characters")
+        report.add(_line(fields["body"]), "body_too_long", lang=lang, limit=MAX_BODY_CHARS)
     if questions is not None and not 1 <= len(questions) <= MAX_QUESTIONS:
-        report.add(_line(fields["questions"]), f"{lang}.questions needs 1 to {MAX_QUESTIONS} questions")
+        report.add(_line(fields["questions"]), "question_count", lang=lang, limit=MAX_QUESTIONS)
     updated = _date(fields["updated"], report) if "updated" in fields else None
     if None in (title, body, questions):
         return None
@@ -224,11 +212,11 @@ def _mapping(node, report: FileReport, allowed: set[str] | None = None, what: st
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if key is None:
-            report.add(_line(key_node), f"{what} must be a plain name")
+            report.add(_line(key_node), "key_not_a_name", what=what)
         elif key in result:
-            report.add(_line(key_node), f"'{key}' appears twice")
+            report.add(_line(key_node), "key_twice", key=key)
         elif allowed is not None and key not in allowed:
-            report.add(_line(key_node), f"unknown {what} '{key}'{_suggest(key, allowed)}")
+            report.add(_line(key_node), "unknown_key", what=what, key=key, **hint(key, allowed))
         else:
             result[key] = value_node
     return result
@@ -238,10 +226,10 @@ def _string(node, report: FileReport, name: str) -> str | None:
     if node is None:
         return None
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
-        report.add(_line(node), f"{name} must be text")
+        report.add(_line(node), "not_text", name=name)
         return None
     if not node.value.strip():
-        report.add(_line(node), f"{name} is empty")
+        report.add(_line(node), "empty", name=name)
         return None
     return node.value
 
@@ -250,7 +238,7 @@ def _string_list(node, report: FileReport, name: str) -> list[str] | None:
     if node is None:
         return None
     if not isinstance(node, yaml.SequenceNode):
-        report.add(_line(node), f"{name} must be a list")
+        report.add(_line(node), "not_a_list", name=name)
         return None
     items = [_string(item, report, f"{name} item") for item in node.value]
     return None if None in items else items
@@ -262,10 +250,5 @@ def _date(node, report: FileReport) -> dt.date | None:
             return dt.date.fromisoformat(node.value)
     except ValueError:
         pass
-    report.add(_line(node), "updated must be a date like 2026-11-22")
+    report.add(_line(node), "bad_date")
     return None
-
-
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else f" (choose from {', '.join(sorted(choices))})"

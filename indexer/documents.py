@@ -15,11 +15,13 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field  # "field" names the problem's field below
 from pathlib import Path
 
 import yaml
 
-from .articles import ID_PATTERN, Article, Problem, read_article
+from .articles import ID_PATTERN, Article, read_article
+from .problems import Problem
 from .languages import CODES
 from .validate import duplicate_questions, missing_languages, normalise_question, wrong_languages
 
@@ -34,6 +36,12 @@ class FieldProblem:
 
     field: str
     message: str
+    code: str = ""  # indexer.problems.MESSAGES: what a page translates
+    args: dict = dataclass_field(default_factory=dict, compare=False)
+
+    @classmethod
+    def at(cls, field: str, problem: Problem) -> "FieldProblem":
+        return cls(field, problem.message, problem.code, problem.args)
 
 
 def article_data(article: Article) -> dict:
@@ -121,16 +129,16 @@ def check(data, article_id: str, others: Iterable[Article] = (),
     Returns the article (None when it has problems) and the problems at their fields.
     """
     if not isinstance(data, dict):
-        return None, [FieldProblem("", "an article must be an object with id, category and translations")]
+        return None, [FieldProblem.at("", Problem.of("", 0, "object_expected"))]
     if not ID_PATTERN.match(article_id):
-        return None, [FieldProblem("id", f"id '{article_id}' must be lowercase words joined by '-'")]
+        return None, [FieldProblem.at("id", Problem.of("", 0, "bad_id", id=article_id))]
     text = to_yaml(data)
     with tempfile.TemporaryDirectory(prefix="procuree-draft-") as folder:
         path = Path(folder) / f"{article_id}.yaml"
         path.write_text(text, encoding="utf-8")
         article, problems = read_article(path)
     fields = _line_fields(text)
-    found = [FieldProblem(_field_of(p, fields), p.message) for p in problems]
+    found = [FieldProblem.at(_field_of(p, fields), p) for p in problems]
     if article is not None:
         found += _folder_problems(article, [a for a in others if a.id != article.id], required_languages)
     return (article if not found else None), found
@@ -139,26 +147,17 @@ def check(data, article_id: str, others: Iterable[Article] = (),
 def _folder_problems(article: Article, others: list[Article], required: Sequence[str]) -> list[FieldProblem]:
     """The checks ``validate.check_folder`` makes across files, for this article among the others."""
     found = []
-    for problem in missing_languages([article], required):
-        found.append(FieldProblem(f"translations.{_quoted(problem)}", problem.message))
-    for problem in wrong_languages([article]):
-        found.append(FieldProblem(f"translations.{_quoted(problem)}", problem.message))
+    for problem in [*missing_languages([article], required), *wrong_languages([article])]:
+        found.append(FieldProblem.at(f"translations.{problem.args['lang']}", problem))
     for problem in duplicate_questions([*others, article]):
         if problem.path == article.path:
-            found.append(FieldProblem(_question_field(article, problem), problem.message))
+            found.append(FieldProblem.at(_question_field(article, problem), problem))
     return found
 
 
-def _quoted(problem: Problem) -> str:
-    """The first 'quoted' word of a message: the language a folder check names."""
-    match = re.search(r"'([^']+)'", problem.message)
-    return match.group(1) if match else ""
-
-
 def _question_field(article: Article, problem: Problem) -> str:
-    """``translations.<lang>.questions[i]``: the question a duplicate-question message names."""
-    lang, _, rest = problem.message.partition(" question '")
-    question = rest.rsplit("' is also a question of", 1)[0]
+    """``translations.<lang>.questions[i]``: the question a duplicate-question problem names."""
+    lang, question = problem.args["lang"], problem.args["question"]
     questions = article.translations[lang].questions if lang in article.translations else ()
     for index, asked in enumerate(questions):
         if normalise_question(asked) == normalise_question(question):
@@ -190,17 +189,19 @@ def _walk(node, path: str, lines: dict[int, str]) -> None:
             _walk(item, inner, lines)
 
 
-MISSING = re.compile(r"^(?:([\w-]+): )?missing required field '(\w+)'")
-NAMED = re.compile(r"^([\w-]+)\.(title|questions|body) (?!item)")  # "fr.body is longer...", not "fr.questions item..."
+TRANSLATION_TEXT = re.compile(r"^([\w-]+)\.(title|questions|body)$")  # "fr.body", not "fr.questions item"
 
 
 def _field_of(problem: Problem, fields: dict[int, str]) -> str:
-    """The field a reader's problem concerns: the one it says is missing, else the one on its line."""
-    missing = MISSING.search(problem.message)
-    if missing:
-        lang, name = missing.groups()
-        return f"translations.{lang}.{name}" if lang else name
-    named = NAMED.search(problem.message)
+    """The field a reader's problem concerns: the one it says is missing or names, else the one on its line."""
+    args = problem.args
+    if problem.code == "missing_field":
+        return args["key"]
+    if problem.code == "missing_translation_field":
+        return f"translations.{args['lang']}.{args['key']}"
+    if problem.code in ("body_too_long", "question_count"):
+        return f"translations.{args['lang']}.{'body' if problem.code == 'body_too_long' else 'questions'}"
+    named = TRANSLATION_TEXT.match(args.get("name", ""))
     if named:
         return f"translations.{named.group(1)}.{named.group(2)}"
     return fields.get(problem.line, "")

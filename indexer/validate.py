@@ -47,10 +47,10 @@ def check_folder(folder: str | Path, required_languages: Sequence[str] = CODES) 
     """Validate every article file in ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
-        return Report(str(folder), (), (Problem(str(folder), 0, "not a folder"),), 0)
+        return Report(str(folder), (), (Problem.of(str(folder), 0, "not_a_folder"),), 0)
     paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if len(paths) > MAX_FILES:
-        return Report(str(folder), (), (Problem(str(folder), 0, f"more than {MAX_FILES} files"),), len(paths))
+        return Report(str(folder), (), (Problem.of(str(folder), 0, "too_many_files", limit=MAX_FILES),), len(paths))
     articles, problems = [], []
     for path in paths:
         article, found = read_article(path)
@@ -58,7 +58,7 @@ def check_folder(folder: str | Path, required_languages: Sequence[str] = CODES) 
         if article is not None:
             articles.append(article)
     if not paths:
-        problems.append(Problem(str(folder), 0, "no article files (*.yaml) found"))
+        problems.append(Problem.of(str(folder), 0, "no_articles"))
     problems.extend(duplicate_ids(articles))
     problems.extend(missing_languages(articles, required_languages))
     problems.extend(wrong_languages(articles))
@@ -73,7 +73,7 @@ def duplicate_ids(articles: Iterable[Article]) -> list[Problem]:
     for article in articles:
         if article.id in seen:
             first = seen[article.id]
-            problems.append(Problem(article.path, 1, f"id '{article.id}' is already used by {first.path}"))
+            problems.append(Problem.of(article.path, 1, "id_taken", id=article.id, other=first.path))
         else:
             seen[article.id] = article
     return problems
@@ -81,7 +81,7 @@ def duplicate_ids(articles: Iterable[Article]) -> list[Problem]:
 
 def missing_languages(articles: Iterable[Article], required: Sequence[str]) -> list[Problem]:
     return [
-        Problem(a.path, 1, f"missing translation '{lang}' (required: {' '.join(required)})")
+        Problem.of(a.path, 1, "missing_translation", lang=lang, required=" ".join(required))
         for a in articles
         for lang in required
         if lang not in a.translations
@@ -95,13 +95,8 @@ def wrong_languages(articles: Iterable[Article]) -> list[Problem]:
         for lang, translation in article.translations.items():
             found = detect(translation.text)
             if found.certain and found.detected != lang:
-                problems.append(
-                    Problem(
-                        article.path,
-                        article.lines.get(lang, 1),
-                        f"translation '{lang}' reads as '{found.detected}'",
-                    )
-                )
+                problems.append(Problem.of(article.path, article.lines.get(lang, 1), "wrong_language", lang=lang,
+                                           detected=found.detected))
     return problems
 
 
@@ -114,13 +109,8 @@ def duplicate_questions(articles: Iterable[Article]) -> list[Problem]:
             for question in translation.questions:
                 key = (lang, normalise_question(question))
                 if key in owners:
-                    problems.append(
-                        Problem(
-                            article.path,
-                            article.lines.get(lang, 1),
-                            f"{lang} question '{question}' is also a question of '{owners[key]}'",
-                        )
-                    )
+                    problems.append(Problem.of(article.path, article.lines.get(lang, 1), "question_taken",
+                                               lang=lang, question=question, other=owners[key]))
                 else:
                     owners[key] = article.id
     return problems

@@ -111,7 +111,8 @@ def _checked(article_id: str, data) -> tuple:
     article, problems = check(content, article_id, others, current_app.config["REQUIRED_LANGUAGES"].split())
     if problems:
         raise ApiError(422, f"The article has {len(problems)} problem(s).",
-                       problems=[{"field": p.field, "message": p.message} for p in problems])
+                       problems=[{"field": p.field, "message": p.message, "code": p.code, "args": p.args}
+                                 for p in problems])
     return article, content
 
 

@@ -81,7 +81,7 @@ def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(replicas, pa
     # A validation error shows at its field as the editor types, and goes when it is fixed.
     write_article(page, leave_empty="ko")
     page.wait_for_selector("#ko-title[aria-invalid=true]")
-    assert "ko.title" in page.text_content("#error-translations-ko-title")
+    assert page.text_content("#error-translations-ko-title") == strings["problem.empty"].format(name="ko.title")
     assert page.locator("#en-title[aria-invalid=true]").count() == 0
     page.fill("#ko-title", ARTICLE["translations"]["ko"]["title"])
     page.wait_for_selector(".verdict-line.good")

@@ -97,11 +97,19 @@ function translationPanel(lang, fields, onCheck) {
   };
 }
 
+// A validator problem in the page's language (by its code), else as the validator wrote it.
+function said({ code, args = {}, message }) {
+  if (!code || !(`problem.${code}` in boot.strings)) return message;
+  const hints = ["suggestion", "choices"].filter((name) => name in args).map((name) => t(`problem.hint.${name}`, args));
+  return t(`problem.${code}`, args) + hints.join("");
+}
+
 // The validator's problems, each under the field it names; the rest above the translations.
 function place(fields, general, problems) {
   for (const entry of fields.values()) entry.messages = [];
   const others = [];
-  for (const { field: path, message } of problems) {
+  for (const problem of problems) {
+    const path = problem.field, message = said(problem);
     const question = path.match(/^(translations\.[\w-]+\.questions)\[(\d+)\]$/);
     const key = question ? question[1] : path.replace(/\[\d+\]$/, "");
     const text = question ? t("edit.question_n", { n: Number(question[2]) + 1, message }) : message;

@@ -32,8 +32,12 @@ def test_problems_come_back_at_their_fields_and_nothing_is_saved(replicas):
     broken["translations"]["fr"]["questions"].append(7)
     response = client.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=broken)
     assert response.status_code == 422
-    fields = {p["field"] for p in response.get_json()["error"]["problems"]}
+    problems = response.get_json()["error"]["problems"]
+    fields = {p["field"] for p in problems}
     assert fields == {"category", "translations.ko.body", "translations.fr.questions[1]"}
+    category = next(p for p in problems if p["field"] == "category")  # what a page says in its own language
+    assert (category["code"], category["args"]) == ("unknown_category", {"category": "helpp", "suggestion": "help"})
+    assert category["message"] == "unknown category 'helpp' (did you mean 'help'?)"
     assert client.get("/api/v1/editor/drafts/gift-shop-umbrellas").status_code == 404
     checked = client.post("/api/v1/editor/drafts/gift-shop-umbrellas/check", json=broken).get_json()
     assert {p["field"] for p in checked["problems"]} == fields
