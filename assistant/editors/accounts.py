@@ -31,6 +31,11 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("a password no editor has")
 
 
+def allows(held: str, role: str) -> bool:
+    """Whether the role ``held`` includes ``role`` (roles are cumulative, in the order of ROLES)."""
+    return ROLES.index(held) >= ROLES.index(role)
+
+
 class AccountError(ValueError):
     """A name, role or password that cannot be used, or an account that exists already (or not)."""
 
@@ -47,7 +52,7 @@ class Editor:
 
     def may(self, role: str) -> bool:
         """Whether this editor has ``role`` or one above it."""
-        return not self.disabled and ROLES.index(self.role) >= ROLES.index(role)
+        return not self.disabled and allows(self.role, role)
 
 
 def _checked(name: str, role: str | None, password: str | None) -> str:

@@ -21,7 +21,6 @@ from indexer.languages import CODES
 from .. import db
 
 article_revisions = db.article_revisions
-FIELDS = ("title", "questions", "body")
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ from indexer.documents import article_data, check, stamped
 
 from ..auth import bearer_token_valid, editor_session_valid, signed_in_editor
 from ..contract import read_body, read_query
-from ..editors import changes, drafts, history, trial
-from ..editors.accounts import ROLES
+from ..editors import accounts, changes, drafts, history, trial
 from ..errors import ApiError
 from ..knowledge import retriever
 from ..rendering import markdown_to_html
@@ -98,7 +97,7 @@ def _who() -> tuple[str, str]:
 
 def _require(role: str) -> str:
     name, held = _who()
-    if ROLES.index(held) < ROLES.index(role):
+    if not accounts.allows(held, role):
         raise ApiError(403, f"Only a {role} may do this; you are signed in as {held}.")
     return name
 
