@@ -16,7 +16,6 @@ Either way the draft of each changed article is removed with the change.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,10 @@ from flask import Flask
 
 from indexer import Retriever
 from indexer.articles import Article
-from indexer.documents import article_data, to_yaml
+from indexer.documents import article_data
 
 from .. import publishing
-from . import drafts, history
+from . import drafts, folders, history
 
 ATTEMPTS = 3  # versions published meanwhile by others, built upon again before giving up
 
@@ -110,10 +109,10 @@ def _to_folder(app: Flask, changed: dict[str, Article | None], action: str, by: 
         raise ChangeError(409, "Nothing to publish: the knowledge served already reads like this.")
     previous = {article_id: _read(folder / f"{article_id}.yaml") for article_id in changed}
     for article_id, article in changed.items():
-        _write(folder / f"{article_id}.yaml", to_yaml(article_data(article)) if article else None)
+        folders.write_article(folder, article_id, article)
     if not holder.reload_if_changed(force=True):
         for article_id, text in previous.items():  # the folder as it was: the version served stays right
-            _write(folder / f"{article_id}.yaml", text)
+            folders.write_file(folder / f"{article_id}.yaml", text)
         holder.reload_if_changed(force=True)
         problems = "; ".join(str(p) for p in holder.last_error) or "the knowledge folder did not reload"
         raise ChangeError(409, f"The knowledge folder cannot be served with this change: {problems}")
@@ -129,16 +128,6 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-
-
-def _write(path: Path, text: str | None) -> None:
-    """Replace ``path`` atomically with ``text`` (None: remove it)."""
-    if text is None:
-        path.unlink(missing_ok=True)
-        return
-    part = path.with_name(f".{path.name}.part")
-    part.write_text(text, encoding="utf-8")
-    os.replace(part, path)
 
 
 TARGETS: dict[str, Callable[..., Change]] = {"database": _to_database, "folder": _to_folder}

@@ -33,15 +33,28 @@ def export(articles: Iterable[Article], folder: Path, replace: bool = False) -> 
                           "or pass --replace to replace them")
     written = set()
     for article in sorted(articles, key=lambda a: a.id):
-        path = folder / f"{article.id}.yaml"
-        part = path.with_name(f".{path.name}.part")
-        part.write_text(to_yaml(article_data(article)), encoding="utf-8")
-        os.replace(part, path)
-        written.add(path)
+        written.add(write_article(folder, article.id, article))
     for path in existing:
         if path not in written:
             path.unlink()
     return len(written)
+
+
+def write_article(folder: Path, article_id: str, article: Article | None) -> Path:
+    """Replace ``<article_id>.yaml`` in ``folder`` atomically with the article's file (None: remove it)."""
+    path = folder / f"{article_id}.yaml"
+    write_file(path, to_yaml(article_data(article)) if article else None)
+    return path
+
+
+def write_file(path: Path, text: str | None) -> None:
+    """Replace ``path`` atomically with ``text`` (None: remove it): a reader never sees half a file."""
+    if text is None:
+        path.unlink(missing_ok=True)
+        return
+    part = path.with_name(f".{path.name}.part")
+    part.write_text(text, encoding="utf-8")
+    os.replace(part, path)
 
 
 def differences(served: Mapping[str, Article], folder: Iterable[Article],
