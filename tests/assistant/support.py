@@ -20,6 +20,12 @@ def matches_document(path: str, method: str, response) -> None:
                         cls=jsonschema.Draft202012Validator)
 
 
+def answered(app, question: str) -> str | None:
+    """The article ``app`` answers ``question`` with, after the reload its watcher does every RELOAD_POLL_SECONDS."""
+    app.extensions["knowledge"].reload_if_changed()
+    return app.test_client().post("/api/v1/ask", json={"question": question}).get_json().get("article_id")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,7 +4,9 @@ import copy
 import pytest
 import yaml
 
+from assistant import create_app
 from assistant.editors import accounts
+from tests.assistant.support import answered
 from tests.conftest import DATA
 from tests.conftest import REPLICAS_TOKEN as TOKEN
 
@@ -17,11 +19,6 @@ def signed_in(app, role: str):
     client = app.test_client()
     client.post("/editors/login", data={"name": f"{role}.one", "password": "correct horse battery"})
     return client
-
-
-def answered(app, question: str) -> str | None:
-    app.extensions["knowledge"].reload_if_changed()  # what the replica's watcher does every RELOAD_POLL_SECONDS
-    return app.test_client().post("/api/v1/ask", json={"question": question}).get_json().get("article_id")
 
 
 def test_problems_come_back_at_their_fields_and_nothing_is_saved(replicas):
@@ -121,3 +118,23 @@ def test_bad_requests_get_clear_errors(replicas, method, url, body, status):
     response = getattr(client, method)(url, json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == status, response.get_json()
     assert response.get_json()["error"]["message"]
+
+
+def test_with_the_folder_source_publish_writes_the_file_and_rollback_removes_it(instance, built_index, knowledge_copy):
+    """One host, KNOWLEDGE_SOURCE=folder: the article's file in today's format, then gone again."""
+    app = create_app({"INSTANCE": str(instance), "INDEX": str(built_index), "KNOWLEDGE": str(knowledge_copy),
+                      "TESTING": True, "BACKGROUND_WORKER": False, "RELOAD_POLL_SECONDS": 0, "ANSWER_CACHE_SIZE": 0,
+                      "EDITOR_EVAL_SETS": "", "EDITOR_TRY_LOG_QUESTIONS": 0})
+    publisher = signed_in(app, "publisher")
+    assert publisher.put("/api/v1/editor/drafts/gift-shop-umbrellas", json=ARTICLE).status_code == 200
+    published = publisher.post("/api/v1/editor/drafts/gift-shop-umbrellas/publish", json={})
+    assert published.status_code == 200, published.get_json()
+    written = yaml.safe_load((knowledge_copy / "gift-shop-umbrellas.yaml").read_text(encoding="utf-8"))
+    assert written["translations"]["ko"] == {**ARTICLE["translations"]["ko"], "updated": written["updated"]}
+    assert not list(knowledge_copy.glob(".*.part"))  # replaced atomically, nothing left behind
+    assert answered(app, QUESTION) == "gift-shop-umbrellas"
+    rolled = publisher.post("/api/v1/editor/articles/gift-shop-umbrellas/rollback", json={"version": 0})
+    assert rolled.status_code == 200, rolled.get_json()
+    assert not (knowledge_copy / "gift-shop-umbrellas.yaml").exists()
+    assert answered(app, QUESTION) != "gift-shop-umbrellas"
+    app.extensions["db"].dispose()

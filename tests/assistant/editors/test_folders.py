@@ -9,6 +9,7 @@ import yaml
 
 from assistant.editors import history
 from assistant.knowledge_cli import knowledge_group
+from tests.assistant.support import answered
 from tests.conftest import DATA, KNOWLEDGE, ROOT
 
 NEW = "Where can I read the supplier code of conduct?"
@@ -16,11 +17,6 @@ NEW = "Where can I read the supplier code of conduct?"
 
 def knowledge(app, *args: str):
     return app.test_cli_runner().invoke(knowledge_group, list(args))
-
-
-def answered(app, question: str) -> str | None:
-    app.extensions["knowledge"].reload_if_changed()
-    return app.test_client().post("/api/v1/ask", json={"question": question}).get_json().get("article_id")
 
 
 def test_an_export_validates_and_reads_back_as_the_articles_served(replicas, tmp_path):
