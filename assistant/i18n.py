@@ -27,10 +27,14 @@ TRADITIONAL = frozenset({"hant", "tw", "hk", "mo"})
 
 @functools.cache
 def strings(lang: str) -> dict[str, str]:
-    """The catalogue of one of the six languages; ValueError for any other code."""
+    """The chat's catalogue of one of the six languages; ValueError for any other code."""
+    return _catalogue(FOLDER, lang)
+
+
+def _catalogue(folder: Path, lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"no catalogue for {lang!r}; choose one of: {', '.join(CODES)}")
-    return json.loads((FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
+    return json.loads((folder / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def _locale(lang: str) -> Locale:
@@ -105,6 +109,4 @@ EDITORS_FOLDER = FOLDER / "editors"
 @functools.cache
 def editor_strings(lang: str) -> dict[str, str]:
     """The editors' pages' catalogue (``catalogs/editors/<lang>.json``), same keys in every language (a test checks)."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"no editors' catalogue for {lang!r}; choose one of: {', '.join(CODES)}")
-    return json.loads((EDITORS_FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
+    return _catalogue(EDITORS_FOLDER, lang)
