@@ -102,16 +102,21 @@ def _require(role: str) -> str:
     return name
 
 
+def _validated(article_id: str, data) -> tuple:
+    """(article or None, content with its dates stamped, the problems at their fields) for ``data`` among the rest."""
+    served = retriever().articles
+    live = served.get(article_id)
+    content = stamped(data, article_data(live) if live else None, dt.date.today())
+    article, problems = check(content, article_id, served.values(), current_app.config["REQUIRED_LANGUAGES"].split())
+    return article, content, [{"field": p.field, "message": p.message, "code": p.code, "args": p.args}
+                              for p in problems]
+
+
 def _checked(article_id: str, data) -> tuple:
     """The draft's article and content (dates stamped), or 422 with every problem at its field."""
-    live = retriever().articles.get(article_id)
-    content = stamped(data, article_data(live) if live else None, dt.date.today())
-    others = retriever().articles.values()
-    article, problems = check(content, article_id, others, current_app.config["REQUIRED_LANGUAGES"].split())
+    article, content, problems = _validated(article_id, data)
     if problems:
-        raise ApiError(422, f"The article has {len(problems)} problem(s).",
-                       problems=[{"field": p.field, "message": p.message, "code": p.code, "args": p.args}
-                                 for p in problems])
+        raise ApiError(422, f"The article has {len(problems)} problem(s).", problems=problems)
     return article, content
 
 
@@ -137,11 +142,7 @@ def get_draft(article_id: str):
 def check_draft(article_id: str):
     """The validator's problems and the chat's rendering of each body, as the editor types (nothing is saved)."""
     data = json_body()
-    try:
-        _checked(article_id, data)
-        problems = []
-    except ApiError as exc:
-        problems = exc.details["problems"]
+    _, _, problems = _validated(article_id, data)
     translations = data.get("translations") if isinstance(data.get("translations"), dict) else {}
     preview = {lang: markdown_to_html(t["body"]) for lang, t in translations.items()
                if isinstance(t, dict) and isinstance(t.get("body"), str)}
