@@ -76,9 +76,7 @@ function translationPanel(lang, fields, onCheck) {
       title.value = tr ? tr.title : "";
       questions.value = tr ? tr.questions.join("\n") : "";
       body.value = tr ? tr.body : "";
-      state.updated = tr && tr.updated ? tr.updated : null;
-      state.written = Boolean(tr);
-      markStale(articleUpdated);
+      this.dates(tr, articleUpdated);
     },
     dates(tr, articleUpdated) {
       state.updated = tr && tr.updated ? tr.updated : null;
@@ -213,24 +211,22 @@ export async function openEditor(view, articleId, prefill) {
     const result = await api.call("POST", `${api.draft(pathId())}/check`, collect());
     if (mine !== state.asked) return; // the editor typed again meanwhile
     if (!result.ok) { verdict.textContent = result.message; return; }
-    place(fields, general, result.data.problems);
-    const n = result.data.problems.length;
-    verdict.textContent = n ? tn("edit.problems", n) : t("edit.ok");
-    verdict.className = `verdict-line ${n ? "bad" : "good"}`;
+    showProblems(result.data.problems);
     for (const panel of panels) panel.preview(result.data.preview[panel.lang]);
+  }
+
+  function showProblems(problems) {
+    place(fields, general, problems);
+    verdict.textContent = problems.length ? tn("edit.problems", problems.length) : t("edit.ok");
+    verdict.className = `verdict-line ${problems.length ? "bad" : "good"}`;
   }
 
   // Save when there is something unsaved; resolves to the draft's id, or null after saying why not.
   async function ensureSaved() {
     if (!state.dirty && state.draft) return state.draft.article_id;
-    const id = idInput.value.trim();
-    const result = await api.call("PUT", api.draft(state.id || id || "untitled"), collect());
+    const result = await api.call("PUT", api.draft(pathId()), collect());
     if (!result.ok) {
-      if (result.data && result.data.problems) {
-        place(fields, general, result.data.problems);
-        verdict.textContent = tn("edit.problems", result.data.problems.length);
-        verdict.className = "verdict-line bad";
-      }
+      if (result.data && result.data.problems) showProblems(result.data.problems);
       say(result.message, "error");
       return null;
     }
