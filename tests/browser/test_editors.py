@@ -1,4 +1,4 @@
-"""The editors' web editor in Chromium: the whole loop, from signing in to rolling back, on two replicas.
+"""The editors' web editor in Chromium: the whole loop, from signing in to rolling back, on two servers.
 
 Two servers share one SQLite database and nothing else (KNOWLEDGE_SOURCE=database);
 the editor works on the first, a supplier asks the second.  The loop runs at
@@ -23,7 +23,7 @@ DEADLINE_S = 90  # generous: a replica picks a new version up at its next poll (
 
 
 @pytest.fixture
-def replicas(built_index, tmp_path):
+def servers(built_index, tmp_path):
     """Two servers sharing one database; tests ask for them before `pages`, so the pages are checked while they run."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     config = {"DATABASE_URL": url, "KNOWLEDGE_SOURCE": "database", "RELOAD_POLL_SECONDS": 1, "ANSWER_CACHE_SIZE": 0,
@@ -70,8 +70,8 @@ def write_article(page, leave_empty: str) -> None:
 
 
 @pytest.mark.parametrize("viewport, lang", [(DESKTOP, "en"), (PHONE, "ko")], ids=["desktop-en", "phone-ko"])
-def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(replicas, pages, viewport, lang):
-    first, second = replicas
+def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(servers, pages, viewport, lang):
+    first, second = servers
     page = pages(viewport=viewport, scrolls=True, boxes=BOXES, statuses=(409,))  # 409: publishing needs a confirmation
     strings = i18n.editor_strings(lang)
     sign_in(page, first, lang, "/editors/articles/new")
@@ -132,9 +132,9 @@ def test_an_editor_writes_tries_publishes_and_rolls_back_an_article(replicas, pa
     assert ARTICLE["id"] not in first.app.extensions["knowledge"].current().retriever.articles
 
 
-def test_write_an_article_for_a_cluster_of_unanswered_questions(replicas, pages):
+def test_write_an_article_for_a_cluster_of_unanswered_questions(servers, pages):
     """From "What nothing answered" to a new article prefilled with the cluster's questions in their language."""
-    first, _ = replicas
+    first, _ = servers
     unanswered = ["우산은 어디서 살 수 있나요?", "우산은 어디에서 살 수 있나요?"]
     with first.app.test_client() as client:
         for question in unanswered:
@@ -152,9 +152,9 @@ def test_write_an_article_for_a_cluster_of_unanswered_questions(replicas, pages)
     assert page.locator("h1").first.text_content() == i18n.editor_strings("fr")["app.title"]
 
 
-def test_cjk_and_right_to_left_marks_keep_the_layout(replicas, pages):
+def test_cjk_and_right_to_left_marks_keep_the_layout(servers, pages):
     """A long run of CJK without spaces and a right-to-left mark in the inputs: nothing spills at phone width."""
-    first, _ = replicas
+    first, _ = servers
     page = pages(viewport=PHONE, scrolls=True, boxes=BOXES)
     sign_in(page, first, "zh-Hant", "/editors/articles/csp-2fa-disable")
     page.wait_for_selector(".verdict-line.good")
@@ -165,8 +165,8 @@ def test_cjk_and_right_to_left_marks_keep_the_layout(replicas, pages):
     eventually(lambda: page.text_content(".translation[data-lang=zh-Hant] .card-title") == long_title, "the preview")
 
 
-def test_a_change_to_one_translation_leaves_the_others_stale_until_checked(replicas, pages):
-    first, _ = replicas
+def test_a_change_to_one_translation_leaves_the_others_stale_until_checked(servers, pages):
+    first, _ = servers
     page = pages(scrolls=True, boxes=BOXES)
     sign_in(page, first, "de", "/editors/articles/csp-2fa-disable")
     page.wait_for_selector(".verdict-line.good")
@@ -186,8 +186,8 @@ def test_a_change_to_one_translation_leaves_the_others_stale_until_checked(repli
     assert content["translations"]["de"]["updated"] < content["updated"]  # still stale: nobody checked it
 
 
-def test_the_article_list_searches_and_shows_titles_in_the_page_language(replicas, pages):
-    first, _ = replicas
+def test_the_article_list_searches_and_shows_titles_in_the_page_language(servers, pages):
+    first, _ = servers
     page = pages(viewport=PHONE, scrolls=True, boxes=f"{BOXES}, table.articles tr")
     sign_in(page, first, "zh-Hans", "/editors/articles")
     served = first.app.extensions["knowledge"].current().retriever.articles
