@@ -103,13 +103,13 @@ def _cluster(group: list[AskedQuestion]) -> list[tuple[list[AskedQuestion], str]
 
 def _wordings(members: list[AskedQuestion], representative: str) -> list[str]:
     """The central question first, then other distinct wordings (an editor's alternative questions to start from)."""
-    seen, examples = set(), []
+    seen, wordings = set(), []
     for text in [representative, *(q.text for q in members)]:
         key = _normalise(text)
         if key not in seen:
             seen.add(key)
-            examples.append(text)
-    return examples[:WORDINGS]
+            wordings.append(text)
+    return wordings[:WORDINGS]
 
 
 def _attach_closest(cluster: Cluster, representative: str, retriever: Retriever) -> None:
